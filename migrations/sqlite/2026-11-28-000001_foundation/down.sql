@@ -1,0 +1,10 @@
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE poe_systems;
+DROP TABLE refresh_tokens;
+DROP TABLE sessions;
+DROP TABLE login_throttle;
+DROP TABLE users;
+DROP TABLE poes;

@@ -1,0 +1,227 @@
+//! The command line: `serve` (the default), `migrate`, user and POE-system administration,
+//! and audit verification.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::AuthService;
+use crate::auth::accounts::{self, NewUser, UserPatch};
+use crate::auth::systems;
+use crate::config::Settings;
+use crate::domain::audit::Actor;
+use crate::domain::poe::PoeCode;
+use crate::error::Error;
+use crate::startup::{self, Application, StartupError};
+use crate::store;
+
+/// crossings: the national record of border crossings of the Kingdom of Lesotho.
+#[derive(Debug, Parser)]
+#[command(name = "crossings", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage automated POE systems.
+    #[command(subcommand, name = "poe-system")]
+    PoeSystem(PoeSystemCommand),
+    /// Audit log tools.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input with --password-stdin,
+    /// otherwise one is generated and printed.
+    Create {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// A role (repeatable): admin, immigration, police, lra, analyst.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// A POE code (repeatable), or `*` for all.
+        #[arg(long = "poe")]
+        poes: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account and revoke its sessions.
+    Disable {
+        /// Login name.
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PoeSystemCommand {
+    /// Register a system for a POE; prints its client id and secret (shown once).
+    Create {
+        /// POE code.
+        #[arg(long)]
+        poe: String,
+        /// What it is.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Revoke a system by registration id.
+    Revoke {
+        /// Registration id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exits 1 when it is broken.
+    Verify,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("crossings: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    crate::telemetry::init(&settings.telemetry);
+    let result = actix_web::rt::System::new().block_on(run(cli, settings));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!(error = %e, "crossings stopped with an error");
+            eprintln!("crossings: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[expect(clippy::print_stdout, reason = "command-line output")]
+async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = startup::connect(&settings)?;
+            let applied = actix_web::rt::task::spawn_blocking(move || store::migrations::run(&db))
+                .await
+                .map_err(|e| store::StoreError::Task(e.to_string()))??;
+            println!("applied {} migration(s)", applied.len());
+            for m in applied {
+                println!("  {m}");
+            }
+        }
+        Command::User(cmd) => {
+            let state = startup::prepare(settings).await?;
+            user_command(cmd, &state.db, &state.auth).await?;
+        }
+        Command::PoeSystem(PoeSystemCommand::Create { poe, label }) => {
+            let state = startup::prepare(settings).await?;
+            let poe = PoeCode::parse(&poe).map_err(Error::from)?;
+            let creds = systems::register(&state.db, poe, label, Actor::command_line()).await?;
+            println!("id:            {}", creds.id);
+            println!("client_id:     {}", creds.client_id);
+            println!("client_secret: {}", creds.client_secret);
+            println!("(the secret is not stored and will not be shown again)");
+        }
+        Command::PoeSystem(PoeSystemCommand::Revoke { id }) => {
+            let state = startup::prepare(settings).await?;
+            systems::revoke(&state.db, id, Actor::command_line()).await?;
+            println!("revoked");
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let db = startup::connect(&settings)?;
+            let report = db.read(store::audit::verify).await?;
+            println!(
+                "{{\"ok\": {}, \"entries\": {}, \"first_bad\": {}}}",
+                report.ok,
+                report.entries,
+                report
+                    .first_bad
+                    .map_or("null".to_owned(), |s| s.to_string())
+            );
+            if !report.ok {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[expect(clippy::print_stdout, reason = "command-line output")]
+async fn user_command(
+    cmd: UserCommand,
+    db: &store::Db,
+    auth: &AuthService,
+) -> Result<(), StartupError> {
+    match cmd {
+        UserCommand::Create {
+            username,
+            roles,
+            poes,
+            password_stdin,
+        } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (crate::auth::tokens::random_secret(), true)
+            };
+            let user =
+                NewUser::parse(&username, &password, &roles, &poes, true).map_err(Error::from)?;
+            let row = accounts::create(db, auth, user, Actor::command_line()).await?;
+            println!("created user {} ({})", row.username, row.id);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserCommand::List => {
+            for u in db.read(store::users::list).await? {
+                println!(
+                    "{}\t{}\troles={}\tpoes={}\t{}",
+                    u.id,
+                    u.username,
+                    u.roles,
+                    u.poes,
+                    if u.active { "active" } else { "disabled" }
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            let name = username.trim().to_ascii_lowercase();
+            let lookup = name.clone();
+            let user = db
+                .read(move |c| store::users::by_username(c, &lookup))
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("no user {name}")))?;
+            let patch = UserPatch {
+                active: Some(false),
+                ..UserPatch::default()
+            };
+            accounts::update(db, auth, user.id, patch, Actor::command_line()).await?;
+            println!("disabled {name}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,466 @@
+//! Typed configuration: `config/default.toml` (compiled in), then `config/$CROSSINGS_ENV.toml`,
+//! then `CROSSINGS__SECTION__KEY` variables, then the documented shortcuts.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The shipped configuration, also the base layer of every start.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+/// The JWT key that ships in `default.toml`; refused in production.
+const DEVELOPMENT_JWT_SECRET: &str = "development-only-key-do-not-use-in-production-0123456789";
+
+/// Why the configuration could not be loaded; the message names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer could not be read or a value has the wrong type.
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    /// A value has the right type but is not acceptable.
+    #[error("configuration key `{key}`: {message}")]
+    Invalid {
+        /// Dotted key, e.g. `auth.jwt_secret`.
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+/// Deployment environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Laptops, tests and demos.
+    Development,
+    /// A real deployment: stricter start-up checks.
+    Production,
+}
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Which environment this is.
+    pub environment: Environment,
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Optional TLS.
+    pub tls: TlsSettings,
+    /// Storage.
+    pub database: DatabaseSettings,
+    /// Authentication and abuse limits.
+    pub auth: AuthSettings,
+    /// Recording movements.
+    pub movements: MovementSettings,
+    /// Stays and trips.
+    pub stays: StaySettings,
+    /// Statistics.
+    pub stats: StatsSettings,
+    /// Logs.
+    pub telemetry: TelemetrySettings,
+    /// Password for the first admin (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`); generated when
+    /// absent.
+    #[serde(default)]
+    pub bootstrap_admin_password: Option<SecretString>,
+    /// Where the configuration files were looked for.
+    #[serde(skip)]
+    pub config_dir: PathBuf,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Listen address.
+    pub bind: String,
+    /// Worker threads, 0 = cores.
+    pub workers: usize,
+    /// Largest accepted body.
+    pub body_limit_bytes: usize,
+    /// Grace period on shutdown.
+    pub shutdown_timeout_secs: u64,
+    /// Trust `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+    /// CORS origins; empty = off.
+    pub cors_allowed_origins: Vec<String>,
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct TlsSettings {
+    /// PEM certificate chain.
+    pub cert_path: String,
+    /// PEM private key.
+    pub key_path: String,
+}
+
+impl TlsSettings {
+    /// Both files, when TLS is configured.
+    pub fn files(&self) -> Option<(&Path, &Path)> {
+        if self.cert_path.is_empty() || self.key_path.is_empty() {
+            None
+        } else {
+            Some((Path::new(&self.cert_path), Path::new(&self.key_path)))
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Database URL; empty = SQLite under `./data`.
+    pub url: SecretString,
+    /// Pool size.
+    pub pool_size: u32,
+    /// Wait for a connection before 503.
+    pub connection_timeout_secs: u64,
+    /// SQLite lock wait.
+    pub sqlite_busy_timeout_ms: u32,
+    /// Migrate at start.
+    pub migrate_on_start: bool,
+}
+
+impl DatabaseSettings {
+    /// The URL to connect to, with the SQLite default filled in.
+    pub fn effective_url(&self) -> String {
+        let url = self.url.expose_secret().trim();
+        if url.is_empty() {
+            "sqlite://./data/crossings.db".to_owned()
+        } else {
+            url.to_owned()
+        }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HS256 key.
+    pub jwt_secret: SecretString,
+    /// `iss` claim.
+    pub issuer: String,
+    /// `aud` claim.
+    pub audience: String,
+    /// Access token lifetime.
+    pub access_token_ttl_secs: i64,
+    /// Refresh token lifetime.
+    pub refresh_token_ttl_secs: i64,
+    /// Failures before lockout.
+    pub lockout_threshold: u32,
+    /// Lockout length.
+    pub lockout_minutes: i64,
+    /// Failures per address per window.
+    pub address_failure_limit: u32,
+    /// The window.
+    pub address_failure_window_secs: u64,
+    /// Argon2 memory (KiB).
+    pub argon2_memory_kib: u32,
+    /// Argon2 passes.
+    pub argon2_iterations: u32,
+    /// Argon2 lanes.
+    pub argon2_parallelism: u32,
+}
+
+/// `[movements]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct MovementSettings {
+    /// Batch size limit.
+    pub max_batch_items: usize,
+    /// Clock skew allowed for `occurred_at`.
+    pub future_tolerance_secs: i64,
+    /// Hours after which a movement is `late`.
+    pub late_after_hours: i64,
+    /// Page size limit.
+    pub max_page_size: i64,
+}
+
+/// `[stays]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct StaySettings {
+    /// Citizens' state.
+    pub home_state: String,
+    /// Default stay length.
+    pub default_days: i64,
+    /// Per-nationality stay lengths.
+    pub days_by_nationality: BTreeMap<String, i64>,
+}
+
+/// `[stats]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatsSettings {
+    /// k of small-cell suppression.
+    pub min_cell_count: i64,
+    /// Span limit for hourly queries.
+    pub max_span_days_hour: i64,
+    /// Span limit for daily queries.
+    pub max_span_days_day: i64,
+    /// Span limit for weekly queries.
+    pub max_span_days_week: i64,
+    /// Span limit for monthly queries.
+    pub max_span_days_month: i64,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[telemetry]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetrySettings {
+    /// Format.
+    pub log_format: LogFormat,
+    /// Filter directive.
+    pub log_level: String,
+}
+
+impl Settings {
+    /// Loads from `CROSSINGS_CONFIG_DIR` (default `./config`) and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let dir = std::env::var_os("CROSSINGS_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let vars: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(&dir, &vars)
+    }
+
+    /// Loads from a directory and an explicit set of environment variables (tests use this).
+    pub fn load_from(dir: &Path, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let var = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        let env_name = var("CROSSINGS_ENV").unwrap_or_else(|| "development".to_owned());
+        let env_map: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("CROSSINGS__"))
+            .cloned()
+            .collect();
+
+        let builder = config::Config::builder()
+            .add_source(config::File::from_str(
+                DEFAULT_TOML,
+                config::FileFormat::Toml,
+            ))
+            .add_source(config::File::from(dir.join(format!("{env_name}.toml"))).required(false))
+            .add_source(
+                config::Environment::with_prefix("CROSSINGS")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("server.cors_allowed_origins")
+                    .source(Some(env_map)),
+            )
+            .set_override("environment", env_name)?
+            .set_override_option("database.url", var("DATABASE_URL"))?
+            .set_override_option("server.bind", var("CROSSINGS_BIND"))?
+            .set_override_option(
+                "bootstrap_admin_password",
+                var("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD").filter(|p| !p.is_empty()),
+            )?;
+
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.config_dir = dir.to_path_buf();
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        if self.server.bind.parse::<SocketAddr>().is_err() {
+            return invalid(
+                "server.bind",
+                "must be an address and port, e.g. 127.0.0.1:8080",
+            );
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return invalid("server.body_limit_bytes", "must be at least 1024");
+        }
+        let secret = self.auth.jwt_secret.expose_secret();
+        if secret.len() < 32 {
+            return invalid("auth.jwt_secret", "must be at least 32 bytes long");
+        }
+        if self.environment == Environment::Production && secret == DEVELOPMENT_JWT_SECRET {
+            return invalid(
+                "auth.jwt_secret",
+                "is the shipped development key; set CROSSINGS__AUTH__JWT_SECRET for production",
+            );
+        }
+        if self.auth.argon2_memory_kib < 19 * 1024
+            || self.auth.argon2_iterations < 2
+            || self.auth.argon2_parallelism < 1
+        {
+            return invalid(
+                "auth.argon2_memory_kib",
+                "argon2 cost is below OWASP's baseline (19456 KiB, 2 iterations, 1 lane)",
+            );
+        }
+        if !(60..=3600).contains(&self.auth.access_token_ttl_secs) {
+            return invalid("auth.access_token_ttl_secs", "must be between 60 and 3600");
+        }
+        if self.auth.refresh_token_ttl_secs < self.auth.access_token_ttl_secs {
+            return invalid(
+                "auth.refresh_token_ttl_secs",
+                "must not be shorter than the access token's lifetime",
+            );
+        }
+        if self.auth.lockout_threshold == 0 {
+            return invalid("auth.lockout_threshold", "must be at least 1");
+        }
+        if self.auth.address_failure_limit == 0 {
+            return invalid("auth.address_failure_limit", "must be at least 1");
+        }
+        if self.database.pool_size == 0 {
+            return invalid("database.pool_size", "must be at least 1");
+        }
+        if !(1..=1000).contains(&self.movements.max_batch_items) {
+            return invalid("movements.max_batch_items", "must be between 1 and 1000");
+        }
+        if !(1..=500).contains(&self.movements.max_page_size) {
+            return invalid("movements.max_page_size", "must be between 1 and 500");
+        }
+        if self.stays.default_days < 1 {
+            return invalid("stays.default_days", "must be at least 1");
+        }
+        if self.stats.min_cell_count < 1 {
+            return invalid("stats.min_cell_count", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// The shipped POE registry, used when the configuration directory has no `poes.toml`.
+pub const DEFAULT_POES_TOML: &str = include_str!("../config/poes.toml");
+
+#[derive(Deserialize)]
+struct RegistryFile {
+    poe: Vec<crate::domain::poe::Poe>,
+}
+
+/// Reads `poes.toml` from the configuration directory (or the shipped copy) and checks it:
+/// valid codes, no code twice, valid hours.
+pub fn load_poe_registry(dir: &Path) -> Result<Vec<crate::domain::poe::Poe>, ConfigError> {
+    let path = dir.join("poes.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => DEFAULT_POES_TOML.to_owned(),
+        Err(e) => {
+            return Err(ConfigError::Invalid {
+                key: "poes.toml",
+                message: format!("cannot read {}: {e}", path.display()),
+            });
+        }
+    };
+    let file: RegistryFile = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        key: "poes.toml",
+        message: e.to_string(),
+    })?;
+    let mut seen = std::collections::BTreeSet::new();
+    for poe in &file.poe {
+        let problem = if crate::domain::poe::PoeCode::parse(&poe.code).is_err() {
+            Some("is not three upper-case letters".to_owned())
+        } else if !seen.insert(poe.code.clone()) {
+            Some("appears twice".to_owned())
+        } else {
+            poe.hours
+                .validate()
+                .err()
+                .map(|e| format!("has invalid hours: {e}"))
+        };
+        if let Some(problem) = problem {
+            return Err(ConfigError::Invalid {
+                key: "poes.toml",
+                message: format!("POE {} {problem}", poe.code),
+            });
+        }
+    }
+    Ok(file.poe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::load_from(Path::new("/nonexistent"), &env)
+    }
+
+    #[test]
+    fn defaults_load_and_point_at_embedded_sqlite() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.database.effective_url(), "sqlite://./data/crossings.db");
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.auth.lockout_threshold, 5);
+    }
+
+    #[test]
+    fn environment_variables_override_the_files() {
+        let s = load(&[
+            ("CROSSINGS__SERVER__WORKERS", "3"),
+            ("CROSSINGS_BIND", "0.0.0.0:9000"),
+            ("DATABASE_URL", "postgres://x@y/z"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.workers, 3);
+        assert_eq!(s.server.bind, "0.0.0.0:9000");
+        assert_eq!(s.database.effective_url(), "postgres://x@y/z");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = load(&[("CROSSINGS__SERVER__WORKERS", "many")]).unwrap_err();
+        assert!(err.to_string().contains("server.workers"), "{err}");
+        let err = load(&[("CROSSINGS_BIND", "nowhere")]).unwrap_err();
+        assert!(err.to_string().contains("server.bind"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_the_development_key() {
+        let err = load(&[("CROSSINGS_ENV", "production")]).unwrap_err();
+        assert!(err.to_string().contains("auth.jwt_secret"), "{err}");
+        let ok = load(&[
+            ("CROSSINGS_ENV", "production"),
+            (
+                "CROSSINGS__AUTH__JWT_SECRET",
+                "a-real-production-key-of-enough-length-42",
+            ),
+        ]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn the_shipped_registry_has_the_fifteen_posts() {
+        let poes = load_poe_registry(Path::new("/nonexistent")).unwrap();
+        assert_eq!(poes.len(), 15);
+        let land = poes
+            .iter()
+            .filter(|p| p.kind == crate::domain::poe::PoeKind::Land)
+            .count();
+        assert_eq!(land, 14);
+        assert_eq!(
+            poes.iter().filter(|p| p.automated).count(),
+            7,
+            "half of them automated"
+        );
+    }
+
+    #[test]
+    fn argon2_cost_below_owasp_is_refused() {
+        let err = load(&[("CROSSINGS__AUTH__ARGON2_MEMORY_KIB", "1024")]).unwrap_err();
+        assert!(err.to_string().contains("argon2"), "{err}");
+    }
+}

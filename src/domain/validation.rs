@@ -1,0 +1,79 @@
+//! Field-level validation errors, shared by every domain type that parses input.
+
+use serde::Serialize;
+
+/// One thing wrong with one field of the input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `traveller.date_of_birth` or `mrz.composite`.
+    pub field: String,
+    /// What is wrong, in words an official can act on.
+    pub message: String,
+}
+
+/// Everything wrong with one input; never empty when returned as an error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    /// A single error.
+    pub fn one(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    /// Adds an error.
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Adds every error of `other`, with `prefix.` in front of its field names.
+    pub fn extend_prefixed(&mut self, prefix: &str, other: ValidationErrors) {
+        for e in other.0 {
+            let field = if prefix.is_empty() {
+                e.field
+            } else if e.field.is_empty() {
+                prefix.to_owned()
+            } else if e.field.starts_with('[') {
+                format!("{prefix}{}", e.field)
+            } else {
+                format!("{prefix}.{}", e.field)
+            };
+            self.0.push(FieldError {
+                field,
+                message: e.message,
+            });
+        }
+    }
+
+    /// Whether nothing is wrong.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(value)` when nothing is wrong.
+    pub fn into_result<T>(self, value: T) -> Result<T, Self> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Collects the error of a field parse, returning the value when it parsed.
+    pub fn take<T>(&mut self, field: &str, parsed: Result<T, ValidationErrors>) -> Option<T> {
+        match parsed {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.extend_prefixed(field, e);
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Who may call what: the access table, and the middleware that enforces it on every API
+//! request. The table is the single source: the middleware reads it, the README's access
+//! table is rendered from it, and the access-matrix test calls every row as every role.
+//!
+//! Roles are checked here; the POE dimension ("at their POEs") depends on the object and is
+//! checked where the object is known, through [`Principal::is_posted_at`].
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+
+use crate::auth::Principal;
+use crate::domain::user::Role;
+use crate::error::Error;
+use crate::startup::AppState;
+
+/// Prefix of every API path.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// No token needed (sign-in endpoints; they check credentials themselves).
+    Anyone,
+    /// A token of a principal holding one of these roles.
+    Roles(&'static [Role]),
+}
+
+/// One row of the access table.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path pattern under [`API_PREFIX`], as routed (`/users/{id}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub who: Who,
+    /// Limit by post, in words (for the README): where the object's POE is checked.
+    pub scope: &'static str,
+}
+
+const fn rule(method: &'static str, path: &'static str, who: Who, scope: &'static str) -> Rule {
+    Rule {
+        method,
+        path,
+        who,
+        scope,
+    }
+}
+
+use Role::{Admin, Analyst, Immigration, Lra, Police};
+
+const ADMIN: Who = Who::Roles(&[Admin]);
+const ANY_USER: Who = Who::Roles(&[Admin, Immigration, Police, Lra, Analyst]);
+
+/// The access table.
+pub const RULES: &[Rule] = &[
+    rule("POST", "/auth/login", Who::Anyone, ""),
+    rule(
+        "POST",
+        "/auth/refresh",
+        Who::Anyone,
+        "holder of the refresh token",
+    ),
+    rule(
+        "POST",
+        "/auth/logout",
+        Who::Anyone,
+        "holder of the refresh or access token",
+    ),
+    rule("POST", "/auth/token", Who::Anyone, "POE system credentials"),
+    rule("GET", "/users", ADMIN, ""),
+    rule("POST", "/users", ADMIN, ""),
+    rule("GET", "/users/{id}", ADMIN, ""),
+    rule("PATCH", "/users/{id}", ADMIN, ""),
+    rule("GET", "/poe-systems", ADMIN, ""),
+    rule("POST", "/poe-systems", ADMIN, ""),
+    rule("DELETE", "/poe-systems/{id}", ADMIN, ""),
+    rule("GET", "/poes", ANY_USER, ""),
+    rule("PATCH", "/poes/{code}", ADMIN, ""),
+    rule("GET", "/audit", ADMIN, ""),
+    rule("GET", "/audit/verify", ADMIN, ""),
+];
+
+/// The rule for a request, by method and full routed pattern (`/api/v1/users/{id}`).
+pub fn rule_for(method: &str, pattern: &str) -> Option<&'static Rule> {
+    let path = pattern.strip_prefix(API_PREFIX)?;
+    RULES.iter().find(|r| r.method == method && r.path == path)
+}
+
+/// The access table as Markdown, for the README.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| method | path | who | limited to |\n|---|---|---|---|\n");
+    for r in RULES {
+        let who = match r.who {
+            Who::Anyone => "anyone".to_owned(),
+            Who::Roles(roles) => roles
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        out.push_str(&format!(
+            "| {} | `{}{}` | {} | {} |\n",
+            r.method, API_PREFIX, r.path, who, r.scope
+        ));
+    }
+    out
+}
+
+fn bearer(req: &ServiceRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// The middleware function, wrapped around the API scope.
+pub async fn enforce(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(pattern) = req.match_pattern() else {
+        // Not a route: let the router answer 404.
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let Some(rule) = rule_for(req.method().as_str(), &pattern) else {
+        // Fail closed: a route without a row is unreachable (and the access test fails).
+        return Ok(refuse(req, Error::MethodNotAllowed));
+    };
+    let Who::Roles(allowed) = rule.who else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let Some(token) = bearer(&req) else {
+        return Ok(refuse(
+            req,
+            Error::Unauthenticated("a bearer access token is required".to_owned()),
+        ));
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(refuse(
+            req,
+            Error::Internal("application state missing".to_owned()),
+        ));
+    };
+    let principal = match state.auth.authenticate(&state.db, &token).await {
+        Ok(p) => p,
+        Err(e) => return Ok(refuse(req, e)),
+    };
+    if !principal.roles.any_of(allowed) {
+        tracing::info!(principal = %principal.display_name(), route = %pattern, "refused: role not allowed");
+        return Ok(refuse(
+            req,
+            Error::Forbidden("your role does not allow this".to_owned()),
+        ));
+    }
+    req.extensions_mut().insert(principal);
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+fn refuse<B>(req: ServiceRequest, e: Error) -> ServiceResponse<EitherBody<B>> {
+    req.into_response(e.error_response()).map_into_right_body()
+}
+
+impl FromRequest for Principal {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions().get::<Principal>().cloned().ok_or_else(|| {
+                Error::Unauthenticated("a bearer access token is required".to_owned())
+            }),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_unique() {
+        for (i, a) in RULES.iter().enumerate() {
+            for b in &RULES[i + 1..] {
+                assert!(
+                    !(a.method == b.method && a.path == b.path),
+                    "{} {} twice",
+                    a.method,
+                    a.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn poe_systems_may_only_push_movements() {
+        use Role::PoeSystem;
+        for r in RULES {
+            if let Who::Roles(roles) = r.who {
+                if roles.contains(&PoeSystem) {
+                    assert!(
+                        r.path.starts_with("/movements") && r.method == "POST",
+                        "{r:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_uses_the_full_pattern() {
+        assert!(rule_for("GET", "/api/v1/users/{id}").is_some());
+        assert!(rule_for("DELETE", "/api/v1/users/{id}").is_none());
+        assert!(rule_for("GET", "/users/{id}").is_none());
+    }
+}

@@ -1,0 +1,133 @@
+//! `/audit`: reading and verifying the audit log (admins).
+
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::ApiQuery;
+use crate::domain::validation::ValidationErrors;
+use crate::error::Result;
+use crate::startup::AppState;
+use crate::store::{
+    self,
+    audit::{AuditFilter, AuditRow, Verification},
+};
+
+/// Filters and paging of `GET /audit`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only this actor (username or `poe-system:<client id>`).
+    pub actor: Option<String>,
+    /// Only this action, e.g. `movement.record`, `traveller.history.read`.
+    pub action: Option<String>,
+    /// Only this object, e.g. `movement:0193…`.
+    pub object: Option<String>,
+    /// From (RFC 3339, inclusive).
+    pub from: Option<DateTime<Utc>>,
+    /// To (RFC 3339, exclusive).
+    pub to: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<i64>,
+    /// Page size, 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// One audit entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// Position in the chain.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// With which roles.
+    pub roles: String,
+    /// What.
+    pub action: String,
+    /// To what.
+    pub object: String,
+    /// From where.
+    pub client_addr: Option<String>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// Stated reason.
+    pub reason: Option<String>,
+    /// Hash of the previous entry.
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        Self {
+            seq: r.seq,
+            at: r.at.and_utc(),
+            actor: r.actor,
+            roles: r.roles,
+            action: r.action,
+            object: r.object,
+            client_addr: r.client_addr,
+            request_id: r.request_id,
+            reason: r.reason,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// A page of the log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Entries in chain order.
+    pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<i64>,
+}
+
+/// The audit log, oldest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = AuditPage), (status = 422, body = super::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<web::Json<AuditPage>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ValidationErrors::one("limit", "must be between 1 and 500").into());
+    }
+    let filter = AuditFilter {
+        actor: q.actor,
+        action: q.action,
+        object: q.object,
+        from: q.from.map(|t| t.naive_utc()),
+        to: q.to.map(|t| t.naive_utc()),
+        after_seq: q.cursor,
+    };
+    let rows = state
+        .db
+        .read(move |c| store::audit::list(c, &filter, limit + 1))
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let items: Vec<AuditEntry> = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(AuditEntry::from)
+        .collect();
+    let next_cursor = if more {
+        items.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    Ok(web::Json(AuditPage { items, next_cursor }))
+}
+
+/// Recompute the chain: `ok`, how many entries, and the first one that fails.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = Verification)))]
+pub async fn verify(state: web::Data<AppState>) -> Result<web::Json<Verification>> {
+    Ok(web::Json(state.db.read(store::audit::verify).await?))
+}

@@ -1,0 +1,196 @@
+//! `/auth/*`: sign-in, token rotation, sign-out, and tokens for POE systems.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, ClientInfo};
+use crate::auth::{IssuedTokens, Principal};
+use crate::domain::audit::Actor;
+use crate::error::{Error, Result};
+use crate::startup::AppState;
+
+/// `POST /auth/login`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login name.
+    #[schema(example = "thabo.immigration")]
+    pub username: String,
+    /// Password.
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+}
+
+/// Tokens handed out by a sign-in or refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT for `Authorization: Bearer …`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: i64,
+    /// Single-use token for `POST /auth/refresh` (absent for POE systems).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+impl From<IssuedTokens> for TokenResponse {
+    fn from(t: IssuedTokens) -> Self {
+        Self {
+            access_token: t.access_token,
+            token_type: "Bearer",
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+        }
+    }
+}
+
+/// `POST /auth/refresh` and `POST /auth/logout`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last sign-in or refresh.
+    pub refresh_token: String,
+}
+
+/// `POST /auth/logout`: the refresh token, or nothing when an access token is sent.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    /// The session's refresh token.
+    pub refresh_token: Option<String>,
+}
+
+/// `POST /auth/token`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientCredentials {
+    /// The POE system's client id.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: String,
+}
+
+/// Sign in with a username and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong username or password, or account disabled", body = super::error::Problem),
+        (status = 429, description = "Account locked after repeated failures, or too many failures from this address", body = super::error::Problem),
+    ))]
+pub async fn login(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<web::Json<TokenResponse>> {
+    let tokens = state
+        .auth
+        .login(
+            &state.db,
+            &body.username,
+            &body.password,
+            client.addr,
+            client.request_id,
+        )
+        .await?;
+    Ok(web::Json(tokens.into()))
+}
+
+/// Exchange a refresh token for new tokens. A refresh token works once; presenting a used one
+/// revokes the whole session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Unknown, expired, used or revoked refresh token", body = super::error::Problem),
+    ))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<web::Json<TokenResponse>> {
+    let actor = anonymous_actor(&client);
+    let tokens = state
+        .auth
+        .refresh(&state.db, &body.refresh_token, actor)
+        .await?;
+    Ok(web::Json(tokens.into()))
+}
+
+/// Sign out: revoke the session of the refresh token given, or of the bearer access token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional when an access token is sent"),
+    responses(
+        (status = 204, description = "Session revoked"),
+        (status = 401, description = "No valid refresh or access token", body = super::error::Problem),
+    ), security((), ("bearer" = [])))]
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    client: ClientInfo,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        LogoutRequest::default()
+    } else {
+        super::extract::parse_json(&body)?
+    };
+    if let Some(refresh) = body.refresh_token {
+        state
+            .auth
+            .logout_refresh(&state.db, &refresh, anonymous_actor(&client))
+            .await?;
+        return Ok(HttpResponse::NoContent().finish());
+    }
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| {
+            Error::Unauthenticated("send the refresh token or an access token".to_owned())
+        })?;
+    let principal: Principal = state.auth.authenticate(&state.db, bearer.trim()).await?;
+    let crate::auth::Identity::User { session_id, .. } = &principal.identity else {
+        return Err(Error::Unauthenticated(
+            "POE systems have no session".to_owned(),
+        ));
+    };
+    let actor = principal.actor(client.addr_string(), client.request_id.clone());
+    state
+        .auth
+        .logout_session(&state.db, session_id.clone(), actor)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A POE system exchanges its client id and secret for an access token bound to its POE.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = ClientCredentials,
+    responses(
+        (status = 200, description = "Access token with role poe_system", body = TokenResponse),
+        (status = 401, description = "Unknown or revoked client, or wrong secret", body = super::error::Problem),
+    ))]
+pub async fn system_token(
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<ClientCredentials>,
+) -> Result<web::Json<TokenResponse>> {
+    let tokens = state
+        .auth
+        .system_token(&state.db, &body.client_id, &body.client_secret)
+        .await?;
+    Ok(web::Json(tokens.into()))
+}
+
+fn anonymous_actor(client: &ClientInfo) -> Actor {
+    Actor {
+        name: "anonymous".to_owned(),
+        roles: String::new(),
+        client_addr: client.addr_string(),
+        request_id: client.request_id.clone(),
+    }
+}

@@ -1,0 +1,232 @@
+//! Extractors that turn a request into typed input, mapping every failure to [`Error`]:
+//! unreadable JSON is 400, JSON of the wrong shape is 422 naming the field, a body over the
+//! limit is 413.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use crate::domain::validation::ValidationErrors;
+use crate::error::Error;
+use crate::startup::AppState;
+
+/// A JSON body deserialised into `T`.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.settings.server.body_limit_bytes)
+            .unwrap_or(1 << 20);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes
+                .await
+                .map_err(|e| match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => Error::PayloadTooLarge { limit },
+                    _ => Error::BadRequest(format!("the body could not be read: {e}")),
+                })?;
+            parse_json(&bytes).map(ApiJson)
+        })
+    }
+}
+
+/// Parses JSON text into `T`: text that is not JSON is 400, JSON of the wrong shape is 422
+/// with the field's path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::BadRequest("a JSON body is required".to_owned()));
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Error::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(from_value(value)?)
+}
+
+/// Deserialises an already-parsed JSON value (one item of a batch) into `T`, with the same
+/// classification as [`parse_json`].
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ValidationErrors> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        shape_error(&path, &inner)
+    })
+}
+
+/// A field error from a serde data error: the path, completed with the name of a missing
+/// field, and serde's message without its position suffix.
+fn shape_error(path: &str, e: &impl std::fmt::Display) -> ValidationErrors {
+    let message = e.to_string();
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    let mut field = if path == "." {
+        String::new()
+    } else {
+        path.to_owned()
+    };
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        field = if field.is_empty() {
+            missing.to_owned()
+        } else {
+            format!("{field}.{missing}")
+        };
+    }
+    if field.is_empty() {
+        field = "body".to_owned();
+    }
+    ValidationErrors::one(field, message)
+}
+
+/// A query string deserialised into `T`; failures are 422 naming the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(
+            form_urlencoded::parse(req.query_string().as_bytes()),
+        ))
+        .map(ApiQuery)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            Error::Validation(shape_error(&path, &inner))
+        });
+        std::future::ready(parsed)
+    }
+}
+
+/// The request's id (set by the request-id middleware).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Where a request came from, for the audit log and rate limits.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// Client address: the peer, or the first `X-Forwarded-For` hop when configured to trust it.
+    pub addr: Option<IpAddr>,
+    /// The request id.
+    pub request_id: Option<String>,
+}
+
+impl ClientInfo {
+    /// Reads the client's address and request id off a request.
+    pub fn of(req: &HttpRequest) -> Self {
+        let trust = req
+            .app_data::<web::Data<AppState>>()
+            .is_some_and(|s| s.settings.server.trust_forwarded_for);
+        let addr = if trust {
+            req.connection_info()
+                .realip_remote_addr()
+                .and_then(parse_addr)
+        } else {
+            req.peer_addr().map(|a| a.ip())
+        };
+        Self {
+            addr,
+            request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        }
+    }
+
+    /// The address as text.
+    pub fn addr_string(&self) -> Option<String> {
+        self.addr.map(|a| a.to_string())
+    }
+}
+
+fn parse_addr(s: &str) -> Option<IpAddr> {
+    s.parse::<IpAddr>()
+        .ok()
+        .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+}
+
+impl FromRequest for ClientInfo {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self::of(req)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "fields are read by serde only")]
+    struct Inner {
+        date: chrono::NaiveDate,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[expect(dead_code, reason = "fields are read by serde only")]
+    struct Outer {
+        name: String,
+        inner: Inner,
+    }
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::Validation(v) => v.0[0].field.clone(),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        assert!(matches!(
+            parse_json::<Outer>(b"{\"name\": "),
+            Err(Error::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Outer>(b"not json"),
+            Err(Error::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Outer>(b""),
+            Err(Error::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_json::<Outer>(br#"{"name":"a","inner":{"date":"2026-01-01"}} trailing"#),
+            Err(Error::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn shape_errors_are_422_naming_the_field() {
+        assert_eq!(
+            field_of(parse_json::<Outer>(br#"{"inner":{"date":"2026-01-01"}}"#).unwrap_err()),
+            "name"
+        );
+        assert_eq!(
+            field_of(
+                parse_json::<Outer>(br#"{"name":"a","inner":{"date":"2026-02-30"}}"#).unwrap_err()
+            ),
+            "inner.date"
+        );
+        assert_eq!(
+            field_of(parse_json::<Outer>(br#"{"name":"a","inner":{}}"#).unwrap_err()),
+            "inner.date"
+        );
+        assert_eq!(field_of(parse_json::<Outer>(b"42").unwrap_err()), "body");
+    }
+}

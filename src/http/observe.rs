@@ -1,0 +1,91 @@
+//! The outermost middleware: gives every request an id (echoing a sane incoming
+//! `X-Request-Id`), runs it inside a tracing span carrying that id, logs its outcome, and
+//! counts it for Prometheus.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use tracing::Instrument;
+
+use super::extract::RequestId;
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Whether an incoming id is safe to echo and log: 1–128 visible characters of a small set.
+fn acceptable_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// The middleware function (`actix_web::middleware::from_fn(observe)`).
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable_id(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let method = req.method().to_string();
+    let span =
+        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let started = Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+
+    let elapsed = started.elapsed();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    metrics::counter!(
+        "crossings_http_requests_total",
+        "route" => route.clone(), "method" => method.clone(), "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!(
+        "crossings_http_request_duration_seconds",
+        "route" => route.clone(), "method" => method.clone()
+    )
+    .record(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        let ms = elapsed.as_secs_f64() * 1000.0;
+        if route.starts_with("/health") || route == "/metrics" {
+            tracing::debug!(status, route = %route, latency_ms = ms, "served");
+        } else if status >= 500 {
+            tracing::error!(status, route = %route, latency_ms = ms, "served with a server error");
+        } else {
+            tracing::info!(status, route = %route, latency_ms = ms, "served");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sane_ids_are_echoed() {
+        assert!(acceptable_id("3f9c2a10-aaaa-4bbb-8ccc-1234567890ab"));
+        assert!(acceptable_id("gate-7:req.42"));
+        assert!(!acceptable_id(""));
+        assert!(!acceptable_id("has space"));
+        assert!(!acceptable_id("inject\nlog line"));
+        assert!(!acceptable_id(&"x".repeat(129)));
+    }
+}

@@ -1,0 +1,111 @@
+//! `/poe-systems`: registering and revoking automated POE systems (admins).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, ClientInfo};
+use crate::auth::Principal;
+use crate::auth::systems::{self, PoeSystemCredentials};
+use crate::domain::poe::PoeCode;
+use crate::domain::validation::ValidationErrors;
+use crate::error::Result;
+use crate::startup::AppState;
+use crate::store::{self, poe_systems::PoeSystemRow};
+
+/// `POST /poe-systems`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePoeSystem {
+    /// The POE the system pushes for.
+    #[schema(example = "MSU")]
+    pub poe: String,
+    /// What it is, e.g. "e-gate 3, arrivals hall".
+    #[serde(default)]
+    pub label: String,
+}
+
+/// A registered system (no secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoeSystemView {
+    /// Registration id.
+    pub id: String,
+    /// Client id.
+    pub client_id: String,
+    /// POE.
+    pub poe: String,
+    /// Label.
+    pub label: String,
+    /// Registered.
+    pub created_at: DateTime<Utc>,
+    /// Revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Registered systems.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoeSystemList {
+    /// Newest first.
+    pub items: Vec<PoeSystemView>,
+}
+
+impl From<PoeSystemRow> for PoeSystemView {
+    fn from(r: PoeSystemRow) -> Self {
+        Self {
+            id: r.id,
+            client_id: r.client_id,
+            poe: r.poe,
+            label: r.label,
+            created_at: r.created_at.and_utc(),
+            revoked_at: r.revoked_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+/// Registered POE systems.
+#[utoipa::path(get, path = "/api/v1/poe-systems", tag = "poe-systems", security(("bearer" = [])),
+    responses((status = 200, body = PoeSystemList)))]
+pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeSystemList>> {
+    let rows = state.db.read(store::poe_systems::list).await?;
+    Ok(web::Json(PoeSystemList {
+        items: rows.into_iter().map(PoeSystemView::from).collect(),
+    }))
+}
+
+/// Register a POE system; the answer holds its secret, shown this once.
+#[utoipa::path(post, path = "/api/v1/poe-systems", tag = "poe-systems", request_body = CreatePoeSystem, security(("bearer" = [])),
+    responses((status = 201, body = PoeSystemCredentials), (status = 422, body = super::error::Problem)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<CreatePoeSystem>,
+) -> Result<HttpResponse> {
+    let poe = PoeCode::parse(&body.poe).map_err(|e| {
+        let mut errors = ValidationErrors::default();
+        errors.extend_prefixed("poe", e);
+        errors
+    })?;
+    if body.label.len() > 200 {
+        return Err(ValidationErrors::one("label", "must be at most 200 characters").into());
+    }
+    let actor = principal.actor(client.addr_string(), client.request_id);
+    let creds = systems::register(&state.db, poe, body.label.trim().to_owned(), actor).await?;
+    Ok(HttpResponse::Created().json(creds))
+}
+
+/// Revoke a POE system: its tokens stop working at once.
+#[utoipa::path(delete, path = "/api/v1/poe-systems/{id}", tag = "poe-systems", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Registration id")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = super::error::Problem)))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let actor = principal.actor(client.addr_string(), client.request_id);
+    systems::revoke(&state.db, id.into_inner(), actor).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,229 @@
+//! `/users`: account administration (admins).
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, ClientInfo};
+use crate::auth::Principal;
+use crate::auth::accounts::{self, NewUser, UserPatch};
+use crate::domain::user::{NewPassword, Postings, RoleSet, Username};
+use crate::domain::validation::ValidationErrors;
+use crate::error::{Error, Result};
+use crate::startup::AppState;
+use crate::store::{self, users::UserRow};
+
+/// An account as the API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    /// Id.
+    pub id: String,
+    /// Login name.
+    pub username: String,
+    /// Roles.
+    #[schema(example = json!(["immigration"]))]
+    pub roles: Vec<String>,
+    /// POE codes, or `["*"]` for all.
+    #[schema(example = json!(["MSU"]))]
+    pub poes: Vec<String>,
+    /// May sign in.
+    pub active: bool,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for UserView {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            roles: u
+                .roles
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            poes: u
+                .poes
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            active: u.active,
+            created_at: u.created_at.and_utc(),
+            updated_at: u.updated_at.and_utc(),
+        }
+    }
+}
+
+/// A list of accounts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    /// Accounts by username.
+    pub items: Vec<UserView>,
+}
+
+/// `POST /users`: give `role` or `roles`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Login name: 3–64 of a–z, 0–9, `.`, `_`, `-` (lower-cased).
+    #[schema(example = "thabo.m")]
+    pub username: String,
+    /// At least 12 characters, not the username.
+    #[schema(example = "a long passphrase")]
+    pub password: String,
+    /// One role (alternative to `roles`).
+    pub role: Option<String>,
+    /// Roles: admin, immigration, police, lra, analyst.
+    pub roles: Option<Vec<String>>,
+    /// POE codes, or `["*"]`; default none.
+    #[serde(default)]
+    pub poes: Vec<String>,
+    /// Default true.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /users/{id}`: any subset.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// New password (revokes the account's sessions).
+    pub password: Option<String>,
+    /// One role (replaces all roles).
+    pub role: Option<String>,
+    /// Roles (replace all roles).
+    pub roles: Option<Vec<String>>,
+    /// POE codes or `["*"]` (replace all postings).
+    pub poes: Option<Vec<String>>,
+    /// Enable or disable (disabling revokes the account's sessions).
+    pub active: Option<bool>,
+}
+
+fn roles_of(
+    role: Option<String>,
+    roles: Option<Vec<String>>,
+) -> std::result::Result<Option<Vec<String>>, ValidationErrors> {
+    match (role, roles) {
+        (Some(_), Some(_)) => Err(ValidationErrors::one(
+            "roles",
+            "give `role` or `roles`, not both",
+        )),
+        (Some(r), None) => Ok(Some(vec![r])),
+        (None, r) => Ok(r),
+    }
+}
+
+/// List accounts.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = UserList), (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem)))]
+pub async fn list(state: web::Data<AppState>) -> Result<web::Json<UserList>> {
+    let rows = state.db.read(store::users::list).await?;
+    Ok(web::Json(UserList {
+        items: rows.into_iter().map(UserView::from).collect(),
+    }))
+}
+
+/// Create an account.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser, security(("bearer" = [])),
+    responses(
+        (status = 201, body = UserView),
+        (status = 409, description = "Username taken", body = super::error::Problem),
+        (status = 422, description = "Invalid field (password policy, unknown role or POE)", body = super::error::Problem),
+    ))]
+pub async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<HttpResponse> {
+    let roles = roles_of(body.role, body.roles)?
+        .ok_or_else(|| ValidationErrors::one("roles", "at least one role is required"))?;
+    let user = NewUser::parse(
+        &body.username,
+        &body.password,
+        &roles,
+        &body.poes,
+        body.active,
+    )?;
+    let actor = principal.actor(client.addr_string(), client.request_id);
+    let row = accounts::create(&state.db, &state.auth, user, actor).await?;
+    Ok(HttpResponse::Created().json(UserView::from(row)))
+}
+
+/// One account.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 404, body = super::error::Problem)))]
+pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<web::Json<UserView>> {
+    let id = id.into_inner();
+    let row = state
+        .db
+        .read(move |c| store::users::by_id(c, &id))
+        .await?
+        .ok_or_else(|| Error::NotFound("no such user".to_owned()))?;
+    Ok(web::Json(row.into()))
+}
+
+/// Change an account: password, roles, postings, active flag.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser, security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 200, body = UserView),
+        (status = 404, body = super::error::Problem),
+        (status = 409, description = "The change would leave no active admin", body = super::error::Problem),
+        (status = 422, body = super::error::Problem),
+    ))]
+pub async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    id: web::Path<String>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> Result<web::Json<UserView>> {
+    let id = id.into_inner();
+    let lookup = id.clone();
+    let existing = state
+        .db
+        .read(move |c| store::users::by_id(c, &lookup))
+        .await?
+        .ok_or_else(|| Error::NotFound("no such user".to_owned()))?;
+    let mut errors = ValidationErrors::default();
+    let roles = match roles_of(body.role, body.roles) {
+        Ok(r) => r.and_then(|r| errors.take("roles", RoleSet::for_user(&r))),
+        Err(e) => {
+            errors.extend_prefixed("", e);
+            None
+        }
+    };
+    let postings = body
+        .poes
+        .and_then(|p| errors.take("poes", Postings::parse(&p)));
+    let password = match body.password {
+        Some(p) => {
+            let username = Username::parse(&existing.username)?;
+            errors.take("password", NewPassword::parse(&p, &username))
+        }
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let patch = UserPatch {
+        password,
+        roles,
+        postings,
+        active: body.active,
+    };
+    let actor = principal.actor(client.addr_string(), client.request_id);
+    let row = accounts::update(&state.db, &state.auth, id, patch, actor).await?;
+    Ok(web::Json(row.into()))
+}

@@ -1,0 +1,186 @@
+//! Building the application: state, database, first-start work, and the HTTP server bound to
+//! a listener (port 0 in tests).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
+
+use crate::auth::AuthService;
+use crate::config::{self, Settings};
+use crate::http;
+use crate::store::{self, Db, PoolOptions};
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Configuration.
+    pub settings: Settings,
+    /// The database.
+    pub db: Db,
+    /// Authentication.
+    pub auth: Arc<AuthService>,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The database could not be prepared.
+    #[error("database: {0}")]
+    Store(#[from] store::StoreError),
+    /// First-start work failed.
+    #[error("{0}")]
+    Init(#[from] crate::error::Error),
+    /// The listener or TLS could not be set up.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the database pool described by the settings.
+pub fn connect(settings: &Settings) -> Result<Db, StartupError> {
+    let url = settings.database.effective_url();
+    Ok(Db::connect(
+        &url,
+        &PoolOptions {
+            size: settings.database.pool_size,
+            connection_timeout: Duration::from_secs(settings.database.connection_timeout_secs),
+            sqlite_busy_timeout_ms: settings.database.sqlite_busy_timeout_ms,
+        },
+    )?)
+}
+
+/// Migrates (when configured), seeds the POE registry on first start, and builds the state,
+/// creating the first admin if there is none.
+pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> {
+    let db = connect(&settings)?;
+    let registry = config::load_poe_registry(&settings.config_dir)?;
+    let migrate = settings.database.migrate_on_start;
+    let setup_db = db.clone();
+    let seeded =
+        actix_web::rt::task::spawn_blocking(move || -> Result<usize, store::StoreError> {
+            if migrate {
+                let applied = store::migrations::run(&setup_db)?;
+                if !applied.is_empty() {
+                    tracing::info!(count = applied.len(), "database migrated");
+                }
+            }
+            setup_db.write_sync(|c| store::poes::seed_if_empty(c, &registry, store::now()))
+        })
+        .await
+        .map_err(|e| store::StoreError::Task(e.to_string()))??;
+    if seeded > 0 {
+        tracing::info!(count = seeded, "POE registry loaded from poes.toml");
+    }
+
+    let auth_settings = settings.auth.clone();
+    let auth = actix_web::rt::task::spawn_blocking(move || AuthService::new(&auth_settings))
+        .await
+        .map_err(|e| crate::error::Error::Internal(e.to_string()))??;
+    let auth = Arc::new(auth);
+    if let Some(outcome) = auth
+        .bootstrap_admin(&db, settings.bootstrap_admin_password.clone())
+        .await?
+    {
+        match outcome.generated_password {
+            Some(password) => {
+                tracing::warn!(
+                    "no admin existed: created user `admin` with a generated password, printed once on standard output"
+                );
+                print_once(&format!(
+                    "\n  First start: created user `admin` with password  {}\n  Sign in and create personal accounts; this password is not shown again.\n",
+                    password.expose_secret()
+                ));
+            }
+            None => tracing::info!(
+                "no admin existed: created user `admin` with CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD"
+            ),
+        }
+    }
+    Ok(Arc::new(AppState { settings, db, auth }))
+}
+
+#[expect(
+    clippy::print_stdout,
+    reason = "the generated admin password is shown to the operator once"
+)]
+fn print_once(text: &str) {
+    println!("{text}");
+}
+
+/// A running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: Arc<AppState>,
+}
+
+impl Application {
+    /// Prepares everything and binds the listener (from `server.bind`; port 0 picks one).
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(&settings.server.bind)?;
+        let state = prepare(settings).await?;
+        Self::serve(state, listener)
+    }
+
+    /// Starts serving `state` on `listener`.
+    pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Self, StartupError> {
+        let port = listener.local_addr()?.port();
+        http::metrics::handle();
+        let data = web::Data::from(state.clone());
+        let workers = match state.settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let body_limit = state.settings.server.body_limit_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
+                .wrap(from_fn(http::observe::observe))
+                .configure(http::configure)
+                .default_service(web::to(http::not_found))
+        })
+        .workers(workers)
+        .shutdown_timeout(state.settings.server.shutdown_timeout_secs)
+        .listen(listener)?
+        .run();
+        tracing::info!(port, backend = state.db.backend().as_str(), "serving");
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests reach the database through it).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (then lets in-flight requests finish) or a stop.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

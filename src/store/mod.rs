@@ -1,0 +1,389 @@
+//! Persistence: one diesel connection type over PostgreSQL and SQLite, a pool, and the
+//! queries of each area. Nothing outside this module speaks SQL.
+//!
+//! Store functions take `&mut DbConnection` and return `StoreResult`; the HTTP layer runs
+//! them through [`Db::read`] and [`Db::write`], which move the work off actix's workers onto
+//! the blocking pool, inside the caller's tracing span.
+
+pub mod audit;
+pub mod migrations;
+pub mod poe_systems;
+pub mod poes;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+
+/// One connection to either backend; the backend is picked by the database URL.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// Production store.
+    Pg(PgConnection),
+    /// Embedded default. Must stay last: SQLite accepts any string as a path.
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection, once per backend, for SQL that
+/// differs between them (upserts, locks, array binds). The body is type-checked for each.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Pg($c) => $body,
+            $crate::store::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+impl Backend {
+    /// Name for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// A parsed database URL.
+#[derive(Debug, Clone)]
+pub enum DbUrl {
+    /// `postgres://…` or `postgresql://…`.
+    Postgres(String),
+    /// A file path (from `sqlite://PATH`, `sqlite:PATH` or a plain path).
+    Sqlite(String),
+}
+
+impl DbUrl {
+    /// Picks the backend from the URL's scheme.
+    pub fn parse(url: &str) -> Self {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::Postgres(url.to_owned())
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            Self::Sqlite(path.to_owned())
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            Self::Sqlite(path.to_owned())
+        } else {
+            Self::Sqlite(url.to_owned())
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Errors of the store, classified for the HTTP layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is overloaded; worth retrying.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A unique constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// Anything else: a bug or a broken database.
+    #[error("database error: {0}")]
+    Other(#[source] DieselError),
+    /// A migration could not be applied.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The blocking task died (it panicked).
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// Result of a store function.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match &e {
+            DieselError::NotFound => Self::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::Conflict(info.message().to_owned())
+            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            DieselError::DatabaseError(_, info) if is_connection_loss(info.message()) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            DieselError::BrokenTransactionManager => {
+                Self::Unavailable("the connection broke during a transaction".to_owned())
+            }
+            _ => Self::Other(e),
+        }
+    }
+}
+
+impl From<r2d2::PoolError> for StoreError {
+    fn from(e: r2d2::PoolError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// Messages of PostgreSQL and SQLite that mean "try again later", not "this is a bug".
+fn is_connection_loss(message: &str) -> bool {
+    const SIGNS: [&str; 9] = [
+        "terminating connection",
+        "server closed the connection",
+        "connection to server",
+        "could not connect",
+        "no connection to the server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "database is locked",
+        "database is busy",
+    ];
+    let m = message.to_ascii_lowercase();
+    SIGNS.iter().any(|s| m.contains(s))
+}
+
+/// Opens connections for r2d2, with the per-connection settings SQLite needs.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DbUrl,
+    sqlite_busy_timeout_ms: u32,
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            DbUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            DbUrl::Sqlite(path) => {
+                let mut conn =
+                    SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+                    self.sqlite_busy_timeout_ms
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Connections.
+    pub size: u32,
+    /// Wait for a connection.
+    pub connection_timeout: Duration,
+    /// SQLite lock wait.
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+/// The database: a pool and, for SQLite, the lock that serialises writers.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<DbManager>,
+    backend: Backend,
+    writer: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Builds the pool. For SQLite the file's folder is created. Connections are opened
+    /// lazily, so a database that is down at start makes `/health/ready` fail, not the start.
+    pub fn connect(url: &str, options: &PoolOptions) -> StoreResult<Self> {
+        let url = DbUrl::parse(url);
+        if let DbUrl::Sqlite(path) = &url {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() && path != ":memory:" {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+            }
+        }
+        let backend = url.backend();
+        let manager = DbManager {
+            url,
+            sqlite_busy_timeout_ms: options.sqlite_busy_timeout_ms,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(options.size)
+            .min_idle(Some(0))
+            .connection_timeout(options.connection_timeout)
+            .test_on_check_out(true)
+            .build_unchecked(manager);
+        Ok(Self {
+            pool,
+            backend,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Connections in use and idle, for metrics.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections - state.idle_connections,
+            state.idle_connections,
+        )
+    }
+
+    /// A connection for synchronous callers (the command line, migrations).
+    pub fn get(&self) -> StoreResult<r2d2::PooledConnection<DbManager>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs read-only work on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        run_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs work in one transaction on the blocking pool; SQLite writers take turns.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || db.write_sync(f)).await
+    }
+
+    /// [`Db::write`] for synchronous callers.
+    pub fn write_sync<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> StoreResult<T>,
+    {
+        // Take the turn before the connection, so waiting writers do not hold connections
+        // that readers could use.
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let mut conn = self.pool.get()?;
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(f)
+    }
+
+    /// Whether the database answers, for `/health/ready`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// Runs `f` on actix's blocking pool inside the current tracing span.
+async fn run_blocking<T, F>(f: F) -> StoreResult<T>
+where
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let span = tracing::Span::current();
+    actix_web::web::block(move || span.in_scope(f))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
+/// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so
+/// that what is written reads back identically from either backend.
+pub fn now() -> chrono::NaiveDateTime {
+    truncate_micros(chrono::Utc::now().naive_utc())
+}
+
+/// Truncates to whole microseconds.
+pub fn truncate_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    let nanos = t.nanosecond();
+    t.with_nanosecond(nanos - nanos % 1000).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_pick_the_backend() {
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/db").backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DbUrl::parse("postgresql://u@h/db").backend(),
+            Backend::Postgres
+        );
+        match DbUrl::parse("sqlite://./data/x.db") {
+            DbUrl::Sqlite(p) => assert_eq!(p, "./data/x.db"),
+            other => panic!("{other:?}"),
+        }
+        match DbUrl::parse("/var/lib/crossings.db") {
+            DbUrl::Sqlite(p) => assert_eq!(p, "/var/lib/crossings.db"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn connection_loss_is_unavailable_not_a_bug() {
+        assert!(is_connection_loss(
+            "terminating connection due to administrator command"
+        ));
+        assert!(is_connection_loss("database is locked"));
+        assert!(!is_connection_loss("syntax error at or near"));
+    }
+}

@@ -1,0 +1,31 @@
+//! Logging: `tracing` with an `EnvFilter`, text for people or JSON for collectors.
+//!
+//! Every request runs inside a span that carries its request id (see `http::request_id`), so
+//! every line logged while serving it names the request. Personal data (names, document
+//! numbers, dates of birth) is never logged above `debug`.
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+use crate::config::{LogFormat, TelemetrySettings};
+
+/// Installs the global subscriber. `RUST_LOG` wins over the configured level. Calling it twice
+/// is harmless (the second call is ignored), which tests rely on.
+pub fn init(settings: &TelemetrySettings) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(FmtSpan::NONE)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        LogFormat::Text => builder.with_target(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}

@@ -1,0 +1,47 @@
+//! Every failure is problem+json with the right status, and changes nothing.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::on_both_backends;
+
+on_both_backends! {
+    async fn malformed_json_is_400(app: TestApp) {
+        let admin = app.admin_token().await;
+        for body in [&b"{\"username\": "[..], b"not json at all", b"", b"{\"a\":1} {}"] {
+            let a = app.post_raw("/api/v1/users", Some(&admin), body.to_vec()).await.expect(400);
+            assert_eq!(a.headers["content-type"], "application/problem+json");
+            assert_eq!(a.body["status"], 400);
+            assert!(a.body["type"].as_str().unwrap().starts_with("urn:crossings:problem:"));
+        }
+    }
+
+    async fn wrong_types_are_422_naming_the_field(app: TestApp) {
+        let admin = app.admin_token().await;
+        let a = app.post("/api/v1/users", Some(&admin), &json!({"username": 42, "password": "x", "role": "analyst"})).await.expect(422);
+        assert_eq!(a.error_fields(), vec!["username"]);
+    }
+
+    async fn unknown_paths_and_methods_are_problems(app: TestApp) {
+        let admin = app.admin_token().await;
+        let a = app.get("/api/v1/nowhere", Some(&admin)).await.expect(404);
+        assert_eq!(a.headers["content-type"], "application/problem+json");
+        let b = app.delete("/api/v1/poes", Some(&admin)).await.expect(405);
+        assert_eq!(b.headers["content-type"], "application/problem+json");
+    }
+}
+
+#[actix_web::test]
+async fn a_body_over_the_limit_is_413() {
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.server.body_limit_bytes = 2048).await
+    else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let big = json!({"username": "big", "password": "x".repeat(4096), "role": "analyst"});
+    let a = app
+        .post("/api/v1/users", Some(&admin), &big)
+        .await
+        .expect(413);
+    assert_eq!(a.headers["content-type"], "application/problem+json");
+}

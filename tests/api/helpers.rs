@@ -1,0 +1,490 @@
+//! The test harness: a real server on a random port over a fresh database of either backend.
+//!
+//! PostgreSQL: each test gets its own database, cloned from a template that is migrated once
+//! (per version of the migrations) and dropped when the test ends. The server is
+//! `postgres://postgres@127.0.0.1:5432` unless `CROSSINGS_TEST_PG_URL` says otherwise. When it
+//! cannot be reached the PostgreSQL half of each test is skipped with a message, unless
+//! `CROSSINGS_REQUIRE_PG=1` (set by `.ci/run`), which makes it fail instead.
+//!
+//! SQLite: each test gets a file in its own temporary directory.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crossings::config::Settings;
+use crossings::startup::{AppState, Application};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The bootstrap admin's password in every test.
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+/// A password that meets the policy, for officers created in tests.
+pub const OFFICER_PASSWORD: &str = "officer-password-1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each `async fn name(app: TestApp) { … }`, a module `name` with two tests,
+/// `sqlite` and `postgres`, running the body against each backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($( $(#[$meta:meta])* async fn $name:ident($app:ident : TestApp) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn body($app: $crate::helpers::TestApp) $body
+
+                #[actix_web::test]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                        body(app).await;
+                    }
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        body(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// A running server and what the test needs to reach it.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub state: Arc<AppState>,
+    pub backend: Backend,
+    pub database_url: String,
+    _db: TestDatabase,
+}
+
+/// The database of one test; removed on drop.
+pub enum TestDatabase {
+    Sqlite(tempfile::TempDir),
+    Postgres { name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { name } = self {
+            let name = name.clone();
+            // Off the async runtime: a plain thread with its own connection.
+            let _ = std::thread::spawn(move || {
+                if let Ok(mut admin) = PgConnection::establish(&pg_admin_url()) {
+                    let _ = diesel::sql_query(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    ))
+                    .execute(&mut admin);
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("CROSSINGS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn pg_url_for(db: &str) -> String {
+    let admin = pg_admin_url();
+    match admin.rfind('/') {
+        Some(i) if admin[..i].contains("://") && i > admin.find("://").unwrap_or(0) + 2 => {
+            format!("{}/{db}", &admin[..i])
+        }
+        _ => format!("{admin}/{db}"),
+    }
+}
+
+fn pg_required() -> bool {
+    std::env::var("CROSSINGS_REQUIRE_PG").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// Name of the migrated template for the current migrations, created once across processes.
+fn pg_template() -> Result<String, String> {
+    static TEMPLATE: OnceLock<Result<String, String>> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let mut admin = PgConnection::establish(&pg_admin_url()).map_err(|e| e.to_string())?;
+            let name = format!("crossings_tpl_{}", migrations_fingerprint());
+            diesel::sql_query("SELECT pg_advisory_lock(4242424242)")
+                .execute(&mut admin)
+                .map_err(|e| e.to_string())?;
+            let result = create_template_if_missing(&mut admin, &name);
+            let _ = diesel::sql_query("SELECT pg_advisory_unlock(4242424242)").execute(&mut admin);
+            result.map(|()| name)
+        })
+        .clone()
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn create_template_if_missing(admin: &mut PgConnection, name: &str) -> Result<(), String> {
+    let exists = diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM pg_database WHERE datname = '{name}'"
+    ))
+    .get_result::<Count>(admin)
+    .map_err(|e| e.to_string())?
+    .n > 0;
+    if exists {
+        return Ok(());
+    }
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(admin)
+        .map_err(|e| e.to_string())?;
+    let db = crossings::store::Db::connect(
+        &pg_url_for(name),
+        &crossings::store::PoolOptions {
+            size: 1,
+            connection_timeout: std::time::Duration::from_secs(10),
+            sqlite_busy_timeout_ms: 1000,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    crossings::store::migrations::run(&db).map_err(|e| e.to_string())?;
+    drop(db);
+    // Templates of earlier migrations are no longer needed.
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let old: Vec<Name> = diesel::sql_query(format!(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'crossings_tpl_%' AND datname <> '{name}'"
+    ))
+    .load(admin)
+    .unwrap_or_default();
+    for o in old {
+        let _ = diesel::sql_query(format!(
+            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+            o.datname
+        ))
+        .execute(admin);
+    }
+    Ok(())
+}
+
+/// A short hash of every file under `migrations/postgres`.
+fn migrations_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut hasher = Sha256::new();
+    for f in files {
+        hasher.update(f.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&f).unwrap_or_default());
+    }
+    hex::encode(&hasher.finalize()[..6])
+}
+
+fn create_pg_database() -> Result<(String, String), String> {
+    let template = pg_template()?;
+    let name = format!("crossings_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = PgConnection::establish(&pg_admin_url()).map_err(|e| e.to_string())?;
+    let mut last = String::new();
+    for attempt in 0..20 {
+        match diesel::sql_query(format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .execute(&mut admin)
+        {
+            Ok(_) => return Ok((name.clone(), pg_url_for(&name))),
+            Err(e) => {
+                // Another test may be copying the same template at this moment.
+                last = e.to_string();
+                std::thread::sleep(std::time::Duration::from_millis(50 * (attempt + 1)));
+            }
+        }
+    }
+    Err(last)
+}
+
+/// Settings for a test server: port 0, the test admin password, small pools.
+pub fn test_settings(database_url: &str) -> Settings {
+    let env = vec![
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
+        ("CROSSINGS_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD".to_owned(),
+            ADMIN_PASSWORD.to_owned(),
+        ),
+        ("CROSSINGS__SERVER__WORKERS".to_owned(), "2".to_owned()),
+        ("CROSSINGS__DATABASE__POOL_SIZE".to_owned(), "4".to_owned()),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut settings = Settings::load_from(&dir, &env).expect("test settings load");
+    settings.config_dir = dir;
+    settings
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // reqwest is built without a default crypto provider; the service uses ring.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        if std::env::var("TEST_LOG").is_ok() {
+            crossings::telemetry::init(&crossings::config::TelemetrySettings {
+                log_format: crossings::config::LogFormat::Text,
+                log_level: "info".to_owned(),
+            });
+        }
+    });
+}
+
+/// Prepares a database of `backend`; `None` when PostgreSQL is unreachable and not required.
+pub fn test_database(backend: Backend) -> Option<(TestDatabase, String)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}", dir.path().join("crossings.db").display());
+            Some((TestDatabase::Sqlite(dir), url))
+        }
+        Backend::Postgres => match create_pg_database() {
+            Ok((name, url)) => Some((TestDatabase::Postgres { name }, url)),
+            Err(e) => {
+                assert!(
+                    !pg_required(),
+                    "PostgreSQL is required (CROSSINGS_REQUIRE_PG) but unusable: {e}"
+                );
+                static WARNED: Mutex<bool> = Mutex::new(false);
+                let mut warned = WARNED.lock().unwrap_or_else(|p| p.into_inner());
+                if !*warned {
+                    eprintln!("SKIPPING PostgreSQL tests: {e}");
+                    *warned = true;
+                }
+                None
+            }
+        },
+    }
+}
+
+/// Starts a server on a fresh database; `None` when the backend is unavailable (see above).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to change the settings first.
+pub async fn spawn_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    init_logs();
+    let (db, url) = test_database(backend)?;
+    let mut settings = test_settings(&url);
+    tweak(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("application starts");
+    let port = app.port();
+    let state = app.state();
+    actix_web::rt::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        state,
+        backend,
+        database_url: url,
+        _db: db,
+    })
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    /// The field names of a 422's errors.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    fn with_token(req: reqwest::RequestBuilder, token: Option<&str>) -> reqwest::RequestBuilder {
+        match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        self.send(Self::with_token(self.client.get(self.url(path)), token))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Answer {
+        self.send(Self::with_token(self.client.delete(self.url(path)), token))
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Answer {
+        self.send(Self::with_token(
+            self.client.post(self.url(path)).json(body),
+            token,
+        ))
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Answer {
+        self.send(Self::with_token(
+            self.client.patch(self.url(path)).json(body),
+            token,
+        ))
+        .await
+    }
+
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, body: Vec<u8>) -> Answer {
+        let req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        self.send(Self::with_token(req, token)).await
+    }
+
+    /// Signs in; answers the whole token response.
+    pub async fn login(&self, username: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// An access token for the bootstrap admin.
+    pub async fn admin_token(&self) -> String {
+        let a = self.login("admin", ADMIN_PASSWORD).await.expect(200);
+        a.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Creates a user with `roles` at `poes` (through the admin) and signs them in.
+    pub async fn user_token(&self, username: &str, roles: &[&str], poes: &[&str]) -> String {
+        let admin = self.admin_token().await;
+        self.post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": username, "password": OFFICER_PASSWORD, "roles": roles, "poes": poes}),
+        )
+        .await
+        .expect(201);
+        let a = self.login(username, OFFICER_PASSWORD).await.expect(200);
+        a.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Registers a POE system for `poe` and answers an access token of it.
+    pub async fn system_token(&self, poe: &str) -> String {
+        let admin = self.admin_token().await;
+        let creds = self
+            .post(
+                "/api/v1/poe-systems",
+                Some(&admin),
+                &json!({"poe": poe, "label": "test gate"}),
+            )
+            .await
+            .expect(201);
+        let a = self
+            .post(
+                "/api/v1/auth/token",
+                None,
+                &json!({"client_id": creds.body["client_id"], "client_secret": creds.body["client_secret"]}),
+            )
+            .await
+            .expect(200);
+        a.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Runs SQL straight against the test's database (to tamper, or to inspect).
+    pub fn sql(&self, statement: &str) -> usize {
+        let mut conn = self.state.db.get().expect("connection");
+        diesel::sql_query(statement)
+            .execute(&mut *conn)
+            .expect("sql runs")
+    }
+}
