@@ -5,7 +5,7 @@ use crossings::auth::tokens::{Claims, TokenKeys};
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, Backend, OFFICER_PASSWORD, TestApp, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, Backend, OFFICER_PASSWORD, spawn_app_with};
 use crate::on_both_backends;
 
 fn b64(s: &str) -> String {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::helpers::{Backend, spawn_app_with};
 use crate::on_both_backends;
 
 on_both_backends! {

@@ -1,6 +1,5 @@
 //! Probes and request ids.
 
-use crate::helpers::TestApp;
 use crate::on_both_backends;
 
 on_both_backends! {

@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use crate::helpers::TestApp;
 use crate::on_both_backends;
 
 on_both_backends! {

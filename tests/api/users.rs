@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{OFFICER_PASSWORD, TestApp};
+use crate::helpers::OFFICER_PASSWORD;
 use crate::on_both_backends;
 
 on_both_backends! {
