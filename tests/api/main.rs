@@ -1,5 +1,11 @@
 //! Black-box HTTP tests: a real server, a real database, each test on SQLite and PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a test failure"
+)]
+
 mod helpers;
 
 mod auth;
