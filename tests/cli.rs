@@ -82,18 +82,19 @@ async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer(
     let stdout = child.stdout.take().unwrap();
     let _server = Server(child);
 
-    // The generated password is printed once on standard output.
-    let password = std::thread::spawn(move || {
+    // The generated password is printed once on standard output. The reader keeps draining
+    // the pipe afterwards, as a terminal would.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("with password").nth(1) {
-                return Some(rest.trim().to_owned());
+                let _ = tx.send(rest.trim().to_owned());
             }
         }
-        None
-    })
-    .join()
-    .unwrap()
-    .expect("password printed");
+    });
+    let password = rx
+        .recv_timeout(Duration::from_secs(120))
+        .expect("password printed");
     assert!(password.len() >= 12);
 
     let base = format!("http://127.0.0.1:{port}");

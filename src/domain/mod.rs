@@ -3,7 +3,10 @@
 
 pub mod audit;
 pub mod codes;
+pub mod movement;
 pub mod mrz;
 pub mod poe;
+pub mod timeline;
+pub mod traveller;
 pub mod user;
 pub mod validation;

@@ -1,6 +1,7 @@
 //! Field-level validation errors, shared by every domain type that parses input.
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// One thing wrong with one field of the input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -76,4 +77,45 @@ impl ValidationErrors {
             }
         }
     }
+}
+
+/// Deserialises a JSON value (a body, or one item of a batch) into `T`; a value of the wrong
+/// shape is a field error naming its path.
+pub fn from_json_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, ValidationErrors> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        shape_error(&path, &inner)
+    })
+}
+
+/// A field error from a serde data error: the path, completed with the name of a missing
+/// field, and serde's message without its position suffix.
+pub fn shape_error(path: &str, e: &impl std::fmt::Display) -> ValidationErrors {
+    let message = e.to_string();
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    let mut field = if path == "." {
+        String::new()
+    } else {
+        path.to_owned()
+    };
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        field = if field.is_empty() {
+            missing.to_owned()
+        } else {
+            format!("{field}.{missing}")
+        };
+    }
+    if field.is_empty() {
+        field = "body".to_owned();
+    }
+    ValidationErrors::one(field, message)
 }

@@ -49,9 +49,10 @@ const fn rule(method: &'static str, path: &'static str, who: Who, scope: &'stati
     }
 }
 
-use Role::{Admin, Analyst, Immigration, Lra, Police};
+use Role::{Admin, Analyst, Immigration, Lra, PoeSystem, Police};
 
 const ADMIN: Who = Who::Roles(&[Admin]);
+const RECORDERS: Who = Who::Roles(&[Immigration, PoeSystem]);
 const ANY_USER: Who = Who::Roles(&[Admin, Immigration, Police, Lra, Analyst]);
 
 /// The access table.
@@ -79,6 +80,36 @@ pub const RULES: &[Rule] = &[
     rule("DELETE", "/poe-systems/{id}", ADMIN, ""),
     rule("GET", "/poes", ANY_USER, ""),
     rule("PATCH", "/poes/{code}", ADMIN, ""),
+    rule(
+        "POST",
+        "/movements",
+        RECORDERS,
+        "their POEs (a POE system: its own)",
+    ),
+    rule(
+        "POST",
+        "/movements/batch",
+        RECORDERS,
+        "their POEs (a POE system: its own), per item",
+    ),
+    rule(
+        "GET",
+        "/movements",
+        Who::Roles(&[Immigration, Lra]),
+        "their POEs; LRA: movements with a vehicle",
+    ),
+    rule(
+        "GET",
+        "/movements/{id}",
+        Who::Roles(&[Immigration, Lra]),
+        "their POEs; LRA: movements with a vehicle",
+    ),
+    rule(
+        "POST",
+        "/movements/{id}/void",
+        Who::Roles(&[Immigration]),
+        "the movement's POE",
+    ),
     rule("GET", "/audit", ADMIN, ""),
     rule("GET", "/audit/verify", ADMIN, ""),
 ];
@@ -210,7 +241,6 @@ mod tests {
 
     #[test]
     fn poe_systems_may_only_push_movements() {
-        use Role::PoeSystem;
         for r in RULES {
             if let Who::Roles(roles) = r.who {
                 if roles.contains(&PoeSystem) {

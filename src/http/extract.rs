@@ -11,7 +11,6 @@ use actix_web::error::PayloadError;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
-use crate::domain::validation::ValidationErrors;
 use crate::error::Error;
 use crate::startup::AppState;
 
@@ -49,46 +48,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| Error::BadRequest(format!("malformed JSON: {e}")))?;
-    Ok(from_value(value)?)
-}
-
-/// Deserialises an already-parsed JSON value (one item of a batch) into `T`, with the same
-/// classification as [`parse_json`].
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ValidationErrors> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        shape_error(&path, &inner)
-    })
-}
-
-/// A field error from a serde data error: the path, completed with the name of a missing
-/// field, and serde's message without its position suffix.
-fn shape_error(path: &str, e: &impl std::fmt::Display) -> ValidationErrors {
-    let message = e.to_string();
-    let message = match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message,
-    };
-    let mut field = if path == "." {
-        String::new()
-    } else {
-        path.to_owned()
-    };
-    if let Some(missing) = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next())
-    {
-        field = if field.is_empty() {
-            missing.to_owned()
-        } else {
-            format!("{field}.{missing}")
-        };
-    }
-    if field.is_empty() {
-        field = "body".to_owned();
-    }
-    ValidationErrors::one(field, message)
+    Ok(crate::domain::validation::from_json_value(value)?)
 }
 
 /// A query string deserialised into `T`; failures are 422 naming the parameter.
@@ -107,7 +67,7 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
         .map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            Error::Validation(shape_error(&path, &inner))
+            Error::Validation(crate::domain::validation::shape_error(&path, &inner))
         });
         std::future::ready(parsed)
     }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod movements;
 pub mod observe;
 pub mod poe_systems;
 pub mod poes;
@@ -38,6 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/poe-systems/{id}", web::delete().to(poe_systems::delete))
             .route("/poes", web::get().to(poes::list))
             .route("/poes/{code}", web::patch().to(poes::update))
+            .route("/movements", web::post().to(movements::record_one))
+            .route("/movements", web::get().to(movements::list))
+            .route("/movements/batch", web::post().to(movements::record_batch))
+            .route("/movements/{id}", web::get().to(movements::get))
+            .route("/movements/{id}/void", web::post().to(movements::void))
             .route("/audit", web::get().to(audit::list))
             .route("/audit/verify", web::get().to(audit::verify)),
     )

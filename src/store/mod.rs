@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod migrations;
+pub mod movements;
 pub mod poe_systems;
 pub mod poes;
 pub mod schema;

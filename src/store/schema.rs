@@ -34,6 +34,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    movements (id) {
+        id -> Text,
+        principal -> Text,
+        client_event_id -> Text,
+        payload_hash -> Text,
+        poe -> Text,
+        direction -> Text,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        recorded_by -> Text,
+        mode -> Text,
+        purpose -> Text,
+        document_type -> Text,
+        document_number -> Text,
+        issuing_state -> Text,
+        nationality -> Text,
+        surname -> Text,
+        given_names -> Text,
+        date_of_birth -> Date,
+        sex -> Text,
+        mrz -> Nullable<Text>,
+        permitted_until -> Nullable<Date>,
+        vehicle_registration -> Nullable<Text>,
+        vehicle_country -> Nullable<Text>,
+        vehicle_category -> Nullable<Text>,
+        sequence_anomaly -> Bool,
+        outside_hours -> Bool,
+        late -> Bool,
+        alert_action -> Nullable<Text>,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<Text>,
+        void_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     poe_systems (id) {
         id -> Text,
         client_id -> Text,
@@ -91,6 +127,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(movements -> poes (poe));
 diesel::joinable!(poe_systems -> poes (poe));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -99,6 +136,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     audit_log,
     login_throttle,
+    movements,
     poe_systems,
     poes,
     refresh_tokens,

@@ -488,3 +488,62 @@ impl TestApp {
             .expect("sql runs")
     }
 }
+
+/// A valid movement of a South African visitor with document `doc`, crossing at `poe`.
+pub fn movement(cei: &str, poe: &str, direction: &str, occurred_at: &str, doc: &str) -> Value {
+    json!({
+        "client_event_id": cei,
+        "poe": poe,
+        "direction": direction,
+        "occurred_at": occurred_at,
+        "mode": if poe == "MIA" { "air" } else { "pedestrian" },
+        "purpose": "visit",
+        "traveller": {
+            "document_type": "passport",
+            "document_number": doc,
+            "issuing_state": "ZAF",
+            "nationality": "ZAF",
+            "surname": "Dlamini",
+            "given_names": "Sipho",
+            "date_of_birth": "1988-03-14",
+            "sex": "M"
+        }
+    })
+}
+
+/// An instant `minutes` before now, RFC 3339.
+pub fn minutes_ago(minutes: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
+impl TestApp {
+    /// Runs statements straight against the database, answering the error text on failure.
+    pub fn try_sql(&self, statements: &str) -> Result<(), String> {
+        use diesel::connection::SimpleConnection;
+        let mut conn = self.state.db.get().map_err(|e| e.to_string())?;
+        conn.batch_execute(statements).map_err(|e| e.to_string())
+    }
+
+    /// Edits audit rows the way an intruder with database access would: around the
+    /// append-only triggers.
+    pub fn tamper_audit(&self, statement: &str) {
+        let sql = match self.backend {
+            Backend::Postgres => {
+                format!("BEGIN; SET LOCAL session_replication_role = replica; {statement}; COMMIT;")
+            }
+            Backend::Sqlite => format!(
+                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; {statement};"
+            ),
+        };
+        self.try_sql(&sql).expect("tampering works");
+    }
+
+    /// Counts rows of a table.
+    pub fn count(&self, table_and_filter: &str) -> i64 {
+        let mut conn = self.state.db.get().expect("connection");
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table_and_filter}"))
+            .get_result::<Count>(&mut *conn)
+            .expect("count")
+            .n
+    }
+}

@@ -11,6 +11,7 @@ mod helpers;
 mod auth;
 mod errors;
 mod health;
+mod movements;
 mod poe_systems;
 mod poes;
 mod users;

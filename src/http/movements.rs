@@ -1,0 +1,578 @@
+//! `/movements`: recording (single and batch), reading, listing and voiding.
+
+use actix_web::{HttpResponse, web};
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{ApiJson, ApiQuery, ClientInfo, parse_json};
+use crate::auth::Principal;
+use crate::domain::audit::AuditEvent;
+use crate::domain::movement::{Direction, MovementInput};
+use crate::domain::poe::PoeCode;
+use crate::domain::user::Role;
+use crate::domain::validation::{FieldError, ValidationErrors};
+use crate::error::{Error, Result};
+use crate::service::movements::{self as service, ItemOutcome};
+use crate::startup::AppState;
+use crate::store::{
+    self,
+    movements::{ListFilter, MovementRow},
+};
+
+/// The traveller of a recorded movement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TravellerView {
+    /// Document type.
+    pub document_type: String,
+    /// Document number (normalised).
+    pub document_number: String,
+    /// Issuing state.
+    pub issuing_state: String,
+    /// Nationality.
+    pub nationality: String,
+    /// Surname (upper case).
+    pub surname: String,
+    /// Given names (upper case).
+    pub given_names: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// Sex.
+    pub sex: String,
+}
+
+/// The vehicle of a recorded movement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehicleView {
+    /// Registration.
+    pub registration: String,
+    /// Registering state.
+    pub country: String,
+    /// Category.
+    pub category: String,
+}
+
+/// What the watchlist asks of the official; never the police's reason or category.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertView {
+    /// `refer_to_police`, `secondary_inspection` or `notify_only`.
+    pub action: String,
+}
+
+/// A recorded movement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementView {
+    /// Server-assigned id (UUIDv7).
+    pub id: String,
+    /// The sender's idempotency key.
+    pub client_event_id: String,
+    /// POE code.
+    pub poe: String,
+    /// `entry` or `exit`.
+    pub direction: String,
+    /// When the person crossed.
+    pub occurred_at: DateTime<Utc>,
+    /// When the server received it.
+    pub recorded_at: DateTime<Utc>,
+    /// Who sent it.
+    pub recorded_by: String,
+    /// Mode.
+    pub mode: String,
+    /// Purpose.
+    pub purpose: String,
+    /// The person.
+    pub traveller: TravellerView,
+    /// MRZ lines, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mrz: Option<Vec<String>>,
+    /// End of the authorised stay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permitted_until: Option<NaiveDate>,
+    /// Vehicle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicle: Option<VehicleView>,
+    /// Two entries or two exits in a row for this document.
+    pub sequence_anomaly: bool,
+    /// Outside the post's opening hours.
+    pub outside_hours: bool,
+    /// Received more than 24 hours after it occurred.
+    pub late: bool,
+    /// When voided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_at: Option<DateTime<Utc>>,
+    /// Who voided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voided_by: Option<String>,
+    /// Why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub void_reason: Option<String>,
+    /// Present when the traveller matched the watchlist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<AlertView>,
+}
+
+impl From<MovementRow> for MovementView {
+    fn from(r: MovementRow) -> Self {
+        let vehicle = match (
+            r.vehicle_registration,
+            r.vehicle_country,
+            r.vehicle_category,
+        ) {
+            (Some(registration), Some(country), Some(category)) => Some(VehicleView {
+                registration,
+                country,
+                category,
+            }),
+            _ => None,
+        };
+        Self {
+            id: r.id,
+            client_event_id: r.client_event_id,
+            poe: r.poe,
+            direction: r.direction,
+            occurred_at: r.occurred_at.and_utc(),
+            recorded_at: r.recorded_at.and_utc(),
+            recorded_by: r.recorded_by,
+            mode: r.mode,
+            purpose: r.purpose,
+            traveller: TravellerView {
+                document_type: r.document_type,
+                document_number: r.document_number,
+                issuing_state: r.issuing_state,
+                nationality: r.nationality,
+                surname: r.surname,
+                given_names: r.given_names,
+                date_of_birth: r.date_of_birth,
+                sex: r.sex,
+            },
+            mrz: r.mrz.map(|m| m.split('\n').map(str::to_owned).collect()),
+            permitted_until: r.permitted_until,
+            vehicle,
+            sequence_anomaly: r.sequence_anomaly,
+            outside_hours: r.outside_hours,
+            late: r.late,
+            voided_at: r.voided_at.map(|t| t.and_utc()),
+            voided_by: r.voided_by,
+            void_reason: r.void_reason,
+            alert: r.alert_action.map(|action| AlertView { action }),
+        }
+    }
+}
+
+/// `POST /movements/batch`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// Up to 1,000 movements; each is judged on its own.
+    #[schema(value_type = Vec<MovementInput>)]
+    pub movements: Vec<serde_json::Value>,
+}
+
+/// The fate of one item of a batch.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemStatus {
+    /// Recorded now.
+    Created,
+    /// Recorded before (a replay): `id` is the original.
+    Duplicate,
+    /// Not recorded: see `errors`.
+    Rejected,
+}
+
+/// One result of a batch, in the order of the items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchItemResult {
+    /// Position of the item in the request, from 0.
+    pub index: usize,
+    /// What happened.
+    pub status: ItemStatus,
+    /// The movement's id (created or duplicate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The client's key, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_event_id: Option<String>,
+    /// Flags of a created movement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_anomaly: Option<bool>,
+    /// Flags of a created movement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside_hours: Option<bool>,
+    /// Flags of a created movement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late: Option<bool>,
+    /// The watchlist's action, when the traveller matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<AlertView>,
+    /// Why it was rejected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// The answer to a batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResponse {
+    /// Items recorded now.
+    pub created: usize,
+    /// Items recorded before.
+    pub duplicates: usize,
+    /// Items refused.
+    pub rejected: usize,
+    /// One result per item, in order.
+    pub results: Vec<BatchItemResult>,
+}
+
+fn actor(principal: &Principal, client: &ClientInfo) -> crate::domain::audit::Actor {
+    principal.actor(client.addr_string(), client.request_id.clone())
+}
+
+/// Record one movement. 201 the first time; 200 with the original on a replay of the same
+/// `client_event_id` and payload; 409 when the key was used with another payload.
+#[utoipa::path(post, path = "/api/v1/movements", tag = "movements", request_body = MovementInput, security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = MovementView),
+        (status = 200, description = "A replay: the original record", body = MovementView),
+        (status = 403, description = "Not posted at this POE", body = super::error::Problem),
+        (status = 409, description = "client_event_id used before with another payload", body = super::error::Problem),
+        (status = 422, description = "A field breaks a rule; each is named", body = super::error::Problem),
+    ))]
+pub async fn record_one(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    body: web::Bytes,
+) -> Result<HttpResponse> {
+    let value: serde_json::Value = parse_json(&body)?;
+    let outcomes = service::record(
+        &state.into_inner(),
+        &principal,
+        actor(&principal, &client),
+        vec![value],
+    )
+    .await?;
+    match outcomes.into_iter().next() {
+        Some(ItemOutcome::Created(row)) => {
+            Ok(HttpResponse::Created().json(MovementView::from(*row)))
+        }
+        Some(ItemOutcome::Duplicate(row)) => Ok(HttpResponse::Ok().json(MovementView::from(*row))),
+        Some(ItemOutcome::Rejected(errors)) => Err(errors.into()),
+        Some(ItemOutcome::NotPosted(poe)) => {
+            Err(Error::Forbidden(format!("you are not posted at {poe}")))
+        }
+        Some(ItemOutcome::Conflict { existing_id }) => Err(Error::Conflict(format!(
+            "client_event_id was used before with a different payload (movement {existing_id})"
+        ))),
+        None => Err(Error::Internal(
+            "no outcome for a single movement".to_owned(),
+        )),
+    }
+}
+
+/// Record up to 1,000 movements; one result per item, in order. Each item stands alone: a
+/// rejected item never loses its neighbours, and a replayed batch answers `duplicate` for
+/// every item recorded before.
+#[utoipa::path(post, path = "/api/v1/movements/batch", tag = "movements", request_body = BatchRequest, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "One result per item", body = BatchResponse),
+        (status = 422, description = "Not a batch (no items, or too many)", body = super::error::Problem),
+    ))]
+pub async fn record_batch(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<BatchRequest>,
+) -> Result<web::Json<BatchResponse>> {
+    let max = state.settings.movements.max_batch_items;
+    if body.movements.is_empty() || body.movements.len() > max {
+        return Err(
+            ValidationErrors::one("movements", format!("must hold 1 to {max} movements")).into(),
+        );
+    }
+    let keys: Vec<Option<String>> = body
+        .movements
+        .iter()
+        .map(|v| {
+            v.get("client_event_id")
+                .and_then(|k| k.as_str())
+                .map(str::to_owned)
+        })
+        .collect();
+    let outcomes = service::record(
+        &state.into_inner(),
+        &principal,
+        actor(&principal, &client),
+        body.movements,
+    )
+    .await?;
+    let mut response = BatchResponse {
+        created: 0,
+        duplicates: 0,
+        rejected: 0,
+        results: Vec::with_capacity(outcomes.len()),
+    };
+    for (index, (outcome, key)) in outcomes.into_iter().zip(keys).enumerate() {
+        let mut item = BatchItemResult {
+            index,
+            status: ItemStatus::Rejected,
+            id: None,
+            client_event_id: key,
+            sequence_anomaly: None,
+            outside_hours: None,
+            late: None,
+            alert: None,
+            errors: Vec::new(),
+        };
+        match outcome {
+            ItemOutcome::Created(row) => {
+                response.created += 1;
+                item.status = ItemStatus::Created;
+                item.sequence_anomaly = Some(row.sequence_anomaly);
+                item.outside_hours = Some(row.outside_hours);
+                item.late = Some(row.late);
+                item.alert = row.alert_action.clone().map(|action| AlertView { action });
+                item.id = Some(row.id);
+            }
+            ItemOutcome::Duplicate(row) => {
+                response.duplicates += 1;
+                item.status = ItemStatus::Duplicate;
+                item.id = Some(row.id);
+            }
+            ItemOutcome::Rejected(errors) => {
+                response.rejected += 1;
+                item.errors = errors.0;
+            }
+            ItemOutcome::NotPosted(poe) => {
+                response.rejected += 1;
+                item.errors =
+                    ValidationErrors::one("poe", format!("you are not posted at {poe}")).0;
+            }
+            ItemOutcome::Conflict { existing_id } => {
+                response.rejected += 1;
+                item.errors = ValidationErrors::one(
+                    "client_event_id",
+                    format!("used before with a different payload (movement {existing_id})"),
+                )
+                .0;
+            }
+        }
+        response.results.push(item);
+    }
+    Ok(web::Json(response))
+}
+
+/// One movement: immigration at its POE; LRA at its POE when it has a vehicle.
+#[utoipa::path(get, path = "/api/v1/movements/{id}", tag = "movements", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Movement id")),
+    responses((status = 200, body = MovementView), (status = 404, description = "No such movement at your posts", body = super::error::Problem)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    id: web::Path<String>,
+) -> Result<web::Json<MovementView>> {
+    let row = service::read_one(
+        &state.into_inner(),
+        &principal,
+        actor(&principal, &client),
+        id.into_inner(),
+    )
+    .await?;
+    Ok(web::Json(row.into()))
+}
+
+/// `GET /movements` filters and paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// One POE (default: every POE you are posted at).
+    pub poe: Option<String>,
+    /// `entry` or `exit`.
+    pub direction: Option<String>,
+    /// From (RFC 3339, inclusive), on `occurred_at`.
+    pub from: Option<String>,
+    /// To (RFC 3339, exclusive).
+    pub to: Option<String>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// A page of movements.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementPage {
+    /// Movements in `occurred_at` order (ties by id).
+    pub items: Vec<MovementView>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+fn parse_instant(field: &str, s: &str) -> std::result::Result<NaiveDateTime, ValidationErrors> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.naive_utc())
+        .map_err(|_| ValidationErrors::one(field, "must be an RFC 3339 instant"))
+}
+
+fn encode_cursor(row: &MovementRow) -> String {
+    let raw = format!(
+        "{}|{}",
+        row.occurred_at.and_utc().timestamp_micros(),
+        row.id
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(s: &str) -> std::result::Result<(NaiveDateTime, String), ValidationErrors> {
+    let bad = || ValidationErrors::one("cursor", "is not a cursor this service gave out");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (micros, id) = text.split_once('|').ok_or_else(bad)?;
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let at = DateTime::from_timestamp_micros(micros)
+        .ok_or_else(bad)?
+        .naive_utc();
+    Ok((at, id.to_owned()))
+}
+
+/// Movements at your POEs, oldest first, with keyset paging. LRA officers see only movements
+/// with a vehicle.
+#[utoipa::path(get, path = "/api/v1/movements", tag = "movements", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = MovementPage), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<web::Json<MovementPage>> {
+    let max = state.settings.movements.max_page_size;
+    let limit = q.limit.unwrap_or(100.min(max));
+    let mut errors = ValidationErrors::default();
+    if !(1..=max).contains(&limit) {
+        errors.push("limit", format!("must be between 1 and {max}"));
+    }
+    let poe = q
+        .poe
+        .as_deref()
+        .and_then(|p| errors.take("poe", PoeCode::parse(p)));
+    let direction = q
+        .direction
+        .as_deref()
+        .and_then(|d| errors.take("direction", Direction::parse(d)));
+    let from = q.from.as_deref().and_then(|s| {
+        parse_instant("from", s)
+            .map_err(|e| errors.extend_prefixed("", e))
+            .ok()
+    });
+    let to = q.to.as_deref().and_then(|s| {
+        parse_instant("to", s)
+            .map_err(|e| errors.extend_prefixed("", e))
+            .ok()
+    });
+    let after = q.cursor.as_deref().and_then(|c| {
+        decode_cursor(c)
+            .map_err(|e| errors.extend_prefixed("", e))
+            .ok()
+    });
+    if let (Some(f), Some(t)) = (from, to) {
+        if f >= t {
+            errors.push("from", "must be before `to`");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let poes = match poe {
+        Some(p) if !principal.is_posted_at(&p) => {
+            return Err(Error::Forbidden(format!("you are not posted at {p}")));
+        }
+        Some(p) => Some(vec![p.to_string()]),
+        None => principal.postings.codes(),
+    };
+    let vehicles_only = !principal.has_role(Role::Immigration);
+    let filter = ListFilter {
+        poes,
+        direction: direction.map(|d| d.as_str().to_owned()),
+        from,
+        to,
+        vehicles_only,
+        after,
+    };
+    let description = format!(
+        "movements:poe={};direction={};from={};to={}",
+        q.poe.unwrap_or_else(|| "*".into()),
+        q.direction.unwrap_or_else(|| "*".into()),
+        q.from.unwrap_or_default(),
+        q.to.unwrap_or_default()
+    );
+    let actor = actor(&principal, &client);
+    let rows = state
+        .db
+        .write(move |c| {
+            let rows = store::movements::list(c, &filter, limit + 1)?;
+            store::audit::append(
+                c,
+                &actor,
+                store::now(),
+                &[AuditEvent::new("movement.list", description)],
+            )?;
+            Ok(rows)
+        })
+        .await?;
+    let more = rows.len() as i64 > limit;
+    let mut rows = rows;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok(web::Json(MovementPage {
+        items: rows.into_iter().map(MovementView::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// `POST /movements/{id}/void`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidRequest {
+    /// Why the record is wrong (3–500 characters).
+    #[schema(example = "Recorded at the wrong desk: duplicate of a scan")]
+    pub reason: String,
+}
+
+/// Void a movement recorded in error. The original stays, showing who voided it, when and
+/// why; a void is final; the movement leaves statistics, stays and sequence checks.
+#[utoipa::path(post, path = "/api/v1/movements/{id}/void", tag = "movements", request_body = VoidRequest, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Movement id")),
+    responses(
+        (status = 200, description = "Voided", body = MovementView),
+        (status = 404, description = "No such movement at your posts", body = super::error::Problem),
+        (status = 409, description = "Voided already", body = super::error::Problem),
+        (status = 422, body = super::error::Problem),
+    ))]
+pub async fn void(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    id: web::Path<String>,
+    ApiJson(body): ApiJson<VoidRequest>,
+) -> Result<web::Json<MovementView>> {
+    let reason = body.reason.trim().to_owned();
+    if !(3..=500).contains(&reason.chars().count()) {
+        return Err(ValidationErrors::one("reason", "must be 3 to 500 characters").into());
+    }
+    let row = service::void(
+        &state.into_inner(),
+        &principal,
+        actor(&principal, &client),
+        id.into_inner(),
+        reason,
+    )
+    .await?;
+    Ok(web::Json(row.into()))
+}

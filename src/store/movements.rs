@@ -1,0 +1,604 @@
+//! Recording movements exactly once, reading them, and voiding them.
+//!
+//! A batch is one transaction of a few statements, whatever its size: take the locks, find
+//! the replays, load the neighbours of every new movement's document, insert all new rows in
+//! multi-row INSERTs, write the audit entries. Items stay independent because every rule is
+//! checked before the transaction and every replay is sorted out inside it, so nothing in the
+//! transaction fails for one item alone.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::schema::movements;
+use super::{DbConnection, StoreError, StoreResult};
+use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::movement::{Direction, NewMovement};
+use crate::domain::poe::Poe;
+use crate::domain::timeline::{self, Crossing, Timeline};
+
+/// A stored movement. Holds personal data: only the HTTP views decide what a caller sees.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = movements, treat_none_as_default_value = false)]
+pub struct MovementRow {
+    /// UUIDv7.
+    pub id: String,
+    /// `user:<id>` or `system:<id>`: the idempotency namespace.
+    pub principal: String,
+    /// The sender's idempotency key.
+    pub client_event_id: String,
+    /// SHA-256 of the normalised payload.
+    pub payload_hash: String,
+    /// POE code.
+    pub poe: String,
+    /// `entry` or `exit`.
+    pub direction: String,
+    /// When it occurred (UTC).
+    pub occurred_at: NaiveDateTime,
+    /// When the server received it (UTC).
+    pub recorded_at: NaiveDateTime,
+    /// Who sent it (username or `poe-system:<client id>`).
+    pub recorded_by: String,
+    /// Mode.
+    pub mode: String,
+    /// Purpose.
+    pub purpose: String,
+    /// Document type.
+    pub document_type: String,
+    /// Normalised document number.
+    pub document_number: String,
+    /// Issuing state.
+    pub issuing_state: String,
+    /// Nationality.
+    pub nationality: String,
+    /// Surname.
+    pub surname: String,
+    /// Given names.
+    pub given_names: String,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
+    /// `F`, `M` or `X`.
+    pub sex: String,
+    /// MRZ lines joined by newlines.
+    pub mrz: Option<String>,
+    /// End of the authorised stay.
+    pub permitted_until: Option<NaiveDate>,
+    /// Vehicle registration.
+    pub vehicle_registration: Option<String>,
+    /// Vehicle state.
+    pub vehicle_country: Option<String>,
+    /// Vehicle category.
+    pub vehicle_category: Option<String>,
+    /// Same direction as the document's previous crossing.
+    pub sequence_anomaly: bool,
+    /// Outside the post's opening hours.
+    pub outside_hours: bool,
+    /// Received over the configured hours after it occurred.
+    pub late: bool,
+    /// The watchlist's action, when an alert matched.
+    pub alert_action: Option<String>,
+    /// When voided.
+    pub voided_at: Option<NaiveDateTime>,
+    /// Who voided it.
+    pub voided_by: Option<String>,
+    /// Why.
+    pub void_reason: Option<String>,
+}
+
+impl MovementRow {
+    /// The crossing of this row, for timelines.
+    pub fn crossing(&self) -> Crossing {
+        Crossing {
+            id: self.id.clone(),
+            at: self.occurred_at,
+            direction: if self.direction == "exit" {
+                Direction::Exit
+            } else {
+                Direction::Entry
+            },
+            poe: self.poe.clone(),
+            nationality: self.nationality.clone(),
+            permitted_until: self.permitted_until,
+        }
+    }
+}
+
+/// Who is sending.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// Idempotency namespace (`Principal::key`).
+    pub key: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// What recording needs besides the movements.
+#[derive(Debug, Clone)]
+pub struct RecordContext<'a> {
+    /// The POE registry (opening hours).
+    pub registry: &'a [Poe],
+    /// Receipt time.
+    pub recorded_at: NaiveDateTime,
+    /// A movement older than this on receipt is `late`.
+    pub late_after: Duration,
+}
+
+/// What became of one movement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Recorded now.
+    Created(Box<MovementRow>),
+    /// Recorded before with the same payload: the original.
+    Duplicate(Box<MovementRow>),
+    /// The key was used before with another payload.
+    Conflict {
+        /// The movement recorded under that key.
+        existing_id: String,
+    },
+}
+
+/// Rows per INSERT: 31 columns, under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const INSERT_CHUNK: usize = 500;
+
+/// Records `items` sent by `sender`, exactly once each. Call inside a transaction.
+pub fn record(
+    conn: &mut DbConnection,
+    sender: &Sender,
+    items: &[NewMovement],
+    actor: &Actor,
+    ctx: &RecordContext<'_>,
+) -> StoreResult<Vec<Outcome>> {
+    lock(conn, sender, items)?;
+
+    // Replays: keys this sender used before, and keys used twice in this batch.
+    let keys: Vec<&str> = items.iter().map(|m| m.client_event_id.as_str()).collect();
+    let mut known: HashMap<String, MovementRow> = HashMap::new();
+    for chunk in keys.chunks(INSERT_CHUNK) {
+        let rows: Vec<MovementRow> = movements::table
+            .filter(movements::principal.eq(&sender.key))
+            .filter(movements::client_event_id.eq_any(chunk))
+            .select(MovementRow::as_select())
+            .load(conn)?;
+        known.extend(rows.into_iter().map(|r| (r.client_event_id.clone(), r)));
+    }
+
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
+    let mut fresh: Vec<(usize, MovementRow)> = Vec::new();
+    for (i, m) in items.iter().enumerate() {
+        let hash = m.payload_hash();
+        if let Some(existing) = known.get(m.client_event_id.as_str()) {
+            outcomes[i] = Some(if existing.payload_hash == hash {
+                Outcome::Duplicate(Box::new(existing.clone()))
+            } else {
+                Outcome::Conflict {
+                    existing_id: existing.id.clone(),
+                }
+            });
+            continue;
+        }
+        let row = new_row(m, hash, sender, ctx);
+        known.insert(m.client_event_id.as_str().to_owned(), row.clone());
+        fresh.push((i, row));
+    }
+
+    set_sequence_flags(conn, &mut fresh)?;
+
+    let rows: Vec<MovementRow> = fresh.iter().map(|(_, r)| r.clone()).collect();
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        crate::on_backend!(conn, |c| diesel::insert_into(movements::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    let events: Vec<AuditEvent> = rows
+        .iter()
+        .map(|r| AuditEvent::new("movement.record", format!("movement:{}", r.id)))
+        .collect();
+    super::audit::append(conn, actor, ctx.recorded_at, &events)?;
+
+    for (i, row) in fresh {
+        outcomes[i] = Some(Outcome::Created(Box::new(row)));
+    }
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.ok_or_else(|| StoreError::Task("a movement was left without an outcome".to_owned()))
+        })
+        .collect()
+}
+
+fn new_row(
+    m: &NewMovement,
+    payload_hash: String,
+    sender: &Sender,
+    ctx: &RecordContext<'_>,
+) -> MovementRow {
+    let poe = ctx.registry.iter().find(|p| p.code == m.poe.as_str());
+    let t = &m.traveller;
+    MovementRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        principal: sender.key.clone(),
+        client_event_id: m.client_event_id.as_str().to_owned(),
+        payload_hash,
+        poe: m.poe.as_str().to_owned(),
+        direction: m.direction.as_str().to_owned(),
+        occurred_at: m.occurred_at,
+        recorded_at: ctx.recorded_at,
+        recorded_by: sender.name.clone(),
+        mode: m.mode.as_str().to_owned(),
+        purpose: m.purpose.as_str().to_owned(),
+        document_type: t.document_type.as_str().to_owned(),
+        document_number: t.document_number.as_str().to_owned(),
+        issuing_state: t.issuing_state.as_str().to_owned(),
+        nationality: t.nationality.as_str().to_owned(),
+        surname: t.surname.as_str().to_owned(),
+        given_names: t.given_names.as_str().to_owned(),
+        date_of_birth: t.date_of_birth,
+        sex: t.sex.as_str().to_owned(),
+        mrz: m.mrz.as_ref().map(|lines| lines.join("\n")),
+        permitted_until: m.permitted_until,
+        vehicle_registration: m.vehicle.as_ref().map(|v| v.registration.clone()),
+        vehicle_country: m.vehicle.as_ref().map(|v| v.country.as_str().to_owned()),
+        vehicle_category: m.vehicle.as_ref().map(|v| v.category.as_str().to_owned()),
+        sequence_anomaly: false,
+        outside_hours: poe.is_some_and(|p| m.outside_hours(p)),
+        late: m.is_late(ctx.recorded_at, ctx.late_after),
+        alert_action: None,
+        voided_at: None,
+        voided_by: None,
+        void_reason: None,
+    }
+}
+
+/// A stable 64-bit key for an advisory lock.
+fn lock_key(kind: &str, a: &str, b: &str) -> i64 {
+    let digest = Sha256::digest(format!("{kind}\u{1f}{a}\u{1f}{b}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// PostgreSQL: transaction-scoped advisory locks on the sender (its idempotency keys) and on
+/// every document of the batch (their timelines), taken in one sorted order so that two
+/// batches never deadlock. SQLite needs none: its writers take turns.
+fn lock(conn: &mut DbConnection, sender: &Sender, items: &[NewMovement]) -> StoreResult<()> {
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let mut keys: Vec<i64> = items
+        .iter()
+        .map(|m| {
+            let (state, number) = m.document_key();
+            lock_key("document", &state, &number)
+        })
+        .collect();
+    keys.push(lock_key("sender", &sender.key, ""));
+    keys.sort_unstable();
+    keys.dedup();
+    // unnest yields the array in order, so the locks are taken in that order.
+    diesel::sql_query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k")
+        .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&keys)
+        .execute(pg)?;
+    Ok(())
+}
+
+/// Lock used by a void on the document it touches.
+pub fn lock_document(
+    conn: &mut DbConnection,
+    issuing_state: &str,
+    document_number: &str,
+) -> StoreResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(lock_key(
+                "document",
+                issuing_state,
+                document_number,
+            ))
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// The range of time a batch touches on one document.
+struct Span {
+    issuing_state: String,
+    document_number: String,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+}
+
+/// Loads, per document, its crossings from just before the first new one to just after the
+/// last, then inserts the new ones in order of receipt and flags each whose predecessor went
+/// the same way.
+fn set_sequence_flags(
+    conn: &mut DbConnection,
+    fresh: &mut [(usize, MovementRow)],
+) -> StoreResult<()> {
+    let mut spans: BTreeMap<(String, String), (NaiveDateTime, NaiveDateTime)> = BTreeMap::new();
+    for (_, r) in fresh.iter() {
+        let key = (r.issuing_state.clone(), r.document_number.clone());
+        let span = spans.entry(key).or_insert((r.occurred_at, r.occurred_at));
+        span.0 = span.0.min(r.occurred_at);
+        span.1 = span.1.max(r.occurred_at);
+    }
+    let spans: Vec<Span> = spans
+        .into_iter()
+        .map(|((issuing_state, document_number), (from, to))| Span {
+            issuing_state,
+            document_number,
+            from,
+            to,
+        })
+        .collect();
+    let mut timelines = load_timelines(conn, &spans)?;
+    for (_, r) in fresh.iter_mut() {
+        let timeline = timelines
+            .entry((r.issuing_state.clone(), r.document_number.clone()))
+            .or_default();
+        let crossing = r.crossing();
+        r.sequence_anomaly = timeline::is_sequence_anomaly(
+            timeline.previous(crossing.at, &crossing.id),
+            crossing.direction,
+        );
+        timeline.insert(crossing);
+    }
+    Ok(())
+}
+
+type Neighbour = (
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+);
+
+#[derive(QueryableByName)]
+struct PgNeighbour {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    issuing_state: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    document_number: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    occurred_at: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    direction: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    poe: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    nationality: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+    permitted_until: Option<NaiveDate>,
+}
+
+const NEIGHBOURS_PG: &str = "
+SELECT d.st AS issuing_state, d.num AS document_number, m.id, m.occurred_at, m.direction,
+       m.poe, m.nationality, m.permitted_until
+FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[]) AS d(st, num, lo, hi)
+CROSS JOIN LATERAL (
+    (SELECT id, occurred_at, direction, poe, nationality, permitted_until FROM movements
+      WHERE issuing_state = d.st AND document_number = d.num AND voided_at IS NULL
+        AND occurred_at < d.lo
+      ORDER BY occurred_at DESC, id DESC LIMIT 1)
+    UNION ALL
+    (SELECT id, occurred_at, direction, poe, nationality, permitted_until FROM movements
+      WHERE issuing_state = d.st AND document_number = d.num AND voided_at IS NULL
+        AND occurred_at >= d.lo AND occurred_at <= d.hi)
+    UNION ALL
+    (SELECT id, occurred_at, direction, poe, nationality, permitted_until FROM movements
+      WHERE issuing_state = d.st AND document_number = d.num AND voided_at IS NULL
+        AND occurred_at > d.hi
+      ORDER BY occurred_at ASC, id ASC LIMIT 1)
+) AS m";
+
+/// Each span's document timeline: the crossing before it, those within, the one after.
+fn load_timelines(
+    conn: &mut DbConnection,
+    spans: &[Span],
+) -> StoreResult<HashMap<(String, String), Timeline>> {
+    use diesel::sql_types::{Array, Text, Timestamp};
+    let mut found: HashMap<(String, String), Vec<Crossing>> = HashMap::new();
+    let mut add = |state: String, number: String, c: Crossing| {
+        found.entry((state, number)).or_default().push(c);
+    };
+    let crossing = |id: String,
+                    at: NaiveDateTime,
+                    direction: &str,
+                    poe: String,
+                    nationality: String,
+                    permitted_until| Crossing {
+        id,
+        at,
+        direction: if direction == "exit" {
+            Direction::Exit
+        } else {
+            Direction::Entry
+        },
+        poe,
+        nationality,
+        permitted_until,
+    };
+    match conn {
+        DbConnection::Pg(pg) => {
+            for chunk in spans.chunks(1000) {
+                let rows: Vec<PgNeighbour> = diesel::sql_query(NEIGHBOURS_PG)
+                    .bind::<Array<Text>, _>(
+                        chunk
+                            .iter()
+                            .map(|s| s.issuing_state.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind::<Array<Text>, _>(
+                        chunk
+                            .iter()
+                            .map(|s| s.document_number.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind::<Array<Timestamp>, _>(chunk.iter().map(|s| s.from).collect::<Vec<_>>())
+                    .bind::<Array<Timestamp>, _>(chunk.iter().map(|s| s.to).collect::<Vec<_>>())
+                    .load(pg)?;
+                for r in rows {
+                    let c = crossing(
+                        r.id,
+                        r.occurred_at,
+                        &r.direction,
+                        r.poe,
+                        r.nationality,
+                        r.permitted_until,
+                    );
+                    add(r.issuing_state, r.document_number, c);
+                }
+            }
+        }
+        DbConnection::Sqlite(lite) => {
+            // In-process: a few indexed look-ups per document cost microseconds.
+            for s in spans {
+                let base = || {
+                    movements::table
+                        .filter(movements::issuing_state.eq(s.issuing_state.clone()))
+                        .filter(movements::document_number.eq(s.document_number.clone()))
+                        .filter(movements::voided_at.is_null())
+                        .select((
+                            movements::issuing_state,
+                            movements::document_number,
+                            movements::id,
+                            movements::occurred_at,
+                            movements::direction,
+                            movements::poe,
+                            movements::nationality,
+                            movements::permitted_until,
+                        ))
+                };
+                let mut rows: Vec<Neighbour> = base()
+                    .filter(movements::occurred_at.lt(s.from))
+                    .order((movements::occurred_at.desc(), movements::id.desc()))
+                    .limit(1)
+                    .load(lite)?;
+                rows.extend(
+                    base()
+                        .filter(movements::occurred_at.ge(s.from))
+                        .filter(movements::occurred_at.le(s.to))
+                        .load::<Neighbour>(lite)?,
+                );
+                rows.extend(
+                    base()
+                        .filter(movements::occurred_at.gt(s.to))
+                        .order((movements::occurred_at.asc(), movements::id.asc()))
+                        .limit(1)
+                        .load::<Neighbour>(lite)?,
+                );
+                for (state, number, id, at, direction, poe, nationality, permitted) in rows {
+                    add(
+                        state,
+                        number,
+                        crossing(id, at, &direction, poe, nationality, permitted),
+                    );
+                }
+            }
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|(k, v)| (k, Timeline::new(v)))
+        .collect())
+}
+
+/// One movement by id.
+pub fn by_id(conn: &mut DbConnection, id: &str) -> StoreResult<Option<MovementRow>> {
+    Ok(movements::table
+        .find(id)
+        .select(MovementRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Filters of a movement listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only these POEs (`None`: all).
+    pub poes: Option<Vec<String>>,
+    /// Only this direction.
+    pub direction: Option<String>,
+    /// From (inclusive, UTC).
+    pub from: Option<NaiveDateTime>,
+    /// To (exclusive, UTC).
+    pub to: Option<NaiveDateTime>,
+    /// Only movements with a vehicle (LRA).
+    pub vehicles_only: bool,
+    /// After this position (keyset cursor).
+    pub after: Option<(NaiveDateTime, String)>,
+}
+
+/// A page of movements in `(occurred_at, id)` order.
+pub fn list(conn: &mut DbConnection, f: &ListFilter, limit: i64) -> StoreResult<Vec<MovementRow>> {
+    let mut q = movements::table.into_boxed();
+    if let Some(poes) = &f.poes {
+        q = q.filter(movements::poe.eq_any(poes.clone()));
+    }
+    if let Some(d) = &f.direction {
+        q = q.filter(movements::direction.eq(d.clone()));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(movements::occurred_at.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(movements::occurred_at.lt(to));
+    }
+    if f.vehicles_only {
+        q = q.filter(movements::vehicle_registration.is_not_null());
+    }
+    if let Some((at, id)) = &f.after {
+        q = q.filter(
+            movements::occurred_at.gt(*at).or(movements::occurred_at
+                .eq(*at)
+                .and(movements::id.gt(id.clone()))),
+        );
+    }
+    Ok(q.order((movements::occurred_at.asc(), movements::id.asc()))
+        .limit(limit)
+        .select(MovementRow::as_select())
+        .load(conn)?)
+}
+
+/// Every movement of one document, oldest first (voided ones included, marked).
+pub fn of_document(
+    conn: &mut DbConnection,
+    issuing_state: &str,
+    document_number: &str,
+) -> StoreResult<Vec<MovementRow>> {
+    Ok(movements::table
+        .filter(movements::issuing_state.eq(issuing_state))
+        .filter(movements::document_number.eq(document_number))
+        .order((movements::occurred_at.asc(), movements::id.asc()))
+        .select(MovementRow::as_select())
+        .load(conn)?)
+}
+
+/// Sets the void columns of a movement that is not voided yet; answers false when it was.
+pub fn mark_voided(
+    conn: &mut DbConnection,
+    id: &str,
+    at: NaiveDateTime,
+    by: &str,
+    reason: &str,
+) -> StoreResult<bool> {
+    let n = diesel::update(
+        movements::table
+            .filter(movements::id.eq(id))
+            .filter(movements::voided_at.is_null()),
+    )
+    .set((
+        movements::voided_at.eq(at),
+        movements::voided_by.eq(by),
+        movements::void_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
