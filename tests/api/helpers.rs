@@ -75,7 +75,11 @@ pub struct TestApp {
 /// The database of one test; removed on drop.
 pub enum TestDatabase {
     Sqlite(tempfile::TempDir),
-    Postgres { name: String },
+    Postgres {
+        name: String,
+    },
+    /// Owned by the test itself (e.g. a private cluster).
+    External,
 }
 
 impl Drop for TestDatabase {
@@ -299,8 +303,28 @@ pub async fn spawn_app_with(
     backend: Backend,
     tweak: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
-    init_logs();
     let (db, url) = test_database(backend)?;
+    start_app(db, url, backend, tweak).await
+}
+
+/// Starts a server on a database the caller manages.
+pub async fn spawn_app_on(url: &str) -> Option<TestApp> {
+    start_app(
+        TestDatabase::External,
+        url.to_owned(),
+        Backend::Postgres,
+        |_| {},
+    )
+    .await
+}
+
+async fn start_app(
+    db: TestDatabase,
+    url: String,
+    backend: Backend,
+    tweak: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    init_logs();
     let mut settings = test_settings(&url);
     tweak(&mut settings);
     let app = Application::build(settings)
