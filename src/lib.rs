@@ -13,4 +13,5 @@ pub mod http;
 pub mod service;
 pub mod startup;
 pub mod store;
+pub mod synthetic;
 pub mod telemetry;

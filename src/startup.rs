@@ -23,6 +23,8 @@ pub struct AppState {
     pub db: Db,
     /// Authentication.
     pub auth: Arc<AuthService>,
+    /// The POE registry, cached.
+    pub registry: crate::service::registry::RegistryCache,
 }
 
 /// Why the service could not start.
@@ -102,7 +104,12 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
             ),
         }
     }
-    Ok(Arc::new(AppState { settings, db, auth }))
+    Ok(Arc::new(AppState {
+        settings,
+        db,
+        auth,
+        registry: Default::default(),
+    }))
 }
 
 #[expect(

@@ -112,5 +112,6 @@ pub async fn update(
         })
         .await?
         .ok_or_else(|| Error::NotFound("no such POE".to_owned()))?;
+    state.registry.invalidate();
     Ok(web::Json(updated))
 }

@@ -2,3 +2,4 @@
 //! the database together, shared by the HTTP handlers and the command line.
 
 pub mod movements;
+pub mod registry;

@@ -41,7 +41,7 @@ pub async fn record(
     actor: Actor,
     items: Vec<serde_json::Value>,
 ) -> Result<Vec<ItemOutcome>> {
-    let registry = state.db.read(store::poes::list).await?;
+    let registry = state.registry.get(&state.db).await?;
     let settings = &state.settings;
     let now = chrono::Utc::now();
     let rules = Rules {
@@ -124,7 +124,7 @@ async fn record_with_retry(
     sender: Sender,
     batch: Vec<NewMovement>,
     actor: Actor,
-    registry: Vec<crate::domain::poe::Poe>,
+    registry: Arc<Vec<crate::domain::poe::Poe>>,
     late_after: Duration,
 ) -> Result<Vec<Outcome>> {
     let mut attempt = 0;

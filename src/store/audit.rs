@@ -52,7 +52,7 @@ impl AuditRow {
     }
 }
 
-/// Most rows in one INSERT (SQLite allows 32,766 bind parameters; 11 columns a row).
+/// Most rows in one SQLite INSERT (it allows 32,766 bind parameters; 11 columns a row).
 const INSERT_CHUNK: usize = 2000;
 
 /// Appends entries for `events`, done by `actor` at `at`, to the chain. Call inside the
@@ -95,10 +95,19 @@ pub fn append(
         prev = row.hash.clone();
         rows.push(row);
     }
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        crate::on_backend!(conn, |c| diesel::insert_into(audit_log::table)
-            .values(chunk)
-            .execute(c))?;
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::copy_from(audit_log::table)
+                .from_insertable(&rows)
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
     }
     diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
         .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev)))

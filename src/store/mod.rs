@@ -15,7 +15,7 @@ pub mod sessions;
 pub mod users;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -171,6 +171,20 @@ fn is_connection_loss(message: &str) -> bool {
     SIGNS.iter().any(|s| m.contains(s))
 }
 
+/// A pooled connection, with what the pool needs to know about it.
+pub struct Managed {
+    conn: DbConnection,
+    /// Set when the connection was lost; the pool then drops it instead of reusing it.
+    broken: bool,
+    /// When it was last handed out or returned.
+    last_used: Instant,
+}
+
+/// Connections idle longer than this are checked (one round trip) before use; busy ones are
+/// not, so a hot path pays nothing. A connection that dies anyway (the database restarted
+/// under load) fails its request with 503 and is dropped.
+const IDLE_BEFORE_CHECK: Duration = Duration::from_secs(2);
+
 /// Opens connections for r2d2, with the per-connection settings SQLite needs.
 #[derive(Debug, Clone)]
 pub struct DbManager {
@@ -179,14 +193,14 @@ pub struct DbManager {
 }
 
 impl ManageConnection for DbManager {
-    type Connection = DbConnection;
+    type Connection = Managed;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
+    fn connect(&self) -> Result<Managed, r2d2::Error> {
+        let conn = match &self.url {
             DbUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+                .map_err(r2d2::Error::ConnectionError)?,
             DbUrl::Sqlite(path) => {
                 let mut conn =
                     SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
@@ -196,17 +210,51 @@ impl ManageConnection for DbManager {
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
+                DbConnection::Sqlite(conn)
             }
+        };
+        Ok(Managed {
+            conn,
+            broken: false,
+            last_used: Instant::now(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Managed) -> Result<(), r2d2::Error> {
+        conn.conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Managed) -> bool {
+        conn.broken || conn.conn.is_broken()
+    }
+}
+
+/// A connection checked out of the pool.
+pub struct PooledConn(r2d2::PooledConnection<DbManager>);
+
+impl std::ops::Deref for PooledConn {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledConn {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0.conn
+    }
+}
+
+impl PooledConn {
+    /// Runs `f`; when it fails because the connection was lost, marks the connection so that
+    /// the pool drops it.
+    fn run<T>(&mut self, f: impl FnOnce(&mut DbConnection) -> StoreResult<T>) -> StoreResult<T> {
+        let result = f(&mut self.0.conn);
+        if matches!(result, Err(StoreError::Unavailable(_))) && self.0.conn.ping().is_err() {
+            self.0.broken = true;
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        conn.is_broken()
+        self.0.last_used = Instant::now();
+        result
     }
 }
 
@@ -252,7 +300,7 @@ impl Db {
             .max_size(options.size)
             .min_idle(Some(0))
             .connection_timeout(options.connection_timeout)
-            .test_on_check_out(true)
+            .test_on_check_out(false)
             .build_unchecked(manager);
         Ok(Self {
             pool,
@@ -275,9 +323,19 @@ impl Db {
         )
     }
 
-    /// A connection for synchronous callers (the command line, migrations).
-    pub fn get(&self) -> StoreResult<r2d2::PooledConnection<DbManager>> {
-        Ok(self.pool.get()?)
+    /// A live connection: one idle for a while is checked first, and replaced when dead.
+    pub fn get(&self) -> StoreResult<PooledConn> {
+        for _ in 0..=self.pool.max_size() {
+            let mut conn = self.pool.get()?;
+            if conn.last_used.elapsed() < IDLE_BEFORE_CHECK || conn.conn.ping().is_ok() {
+                conn.last_used = Instant::now();
+                return Ok(PooledConn(conn));
+            }
+            conn.broken = true;
+        }
+        Err(StoreError::Unavailable(
+            "no live database connection".to_owned(),
+        ))
     }
 
     /// Runs read-only work on the blocking pool.
@@ -286,12 +344,8 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        run_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await
+        let db = self.clone();
+        run_blocking(move || db.get()?.run(f)).await
     }
 
     /// Runs work in one transaction on the blocking pool; SQLite writers take turns.
@@ -315,9 +369,7 @@ impl Db {
             Backend::Sqlite => Some(self.writer.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        let mut conn = self.pool.get()?;
-        let conn: &mut DbConnection = &mut conn;
-        conn.transaction(f)
+        self.get()?.run(|conn| conn.transaction(f))
     }
 
     /// Whether the database answers, for `/health/ready`.

@@ -1,0 +1,342 @@
+//! Ingestion into PostgreSQL: a post's 15-day offline backlog pushed as batches over HTTP,
+//! against a baseline measured in the same run (the same rows written straight into the same
+//! tables with multi-row INSERTs: no HTTP, no validation, no idempotency, no audit); then
+//! single posts from 64 concurrent clients.
+//!
+//! `cargo bench --bench ingest` (options: `-- --events 225000 --clients 4 --singles 20000`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "a benchmark"
+)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use common::{BenchDb, ms, percentile, settings};
+use crossings::domain::movement::{MovementInput, NewMovement, Rules};
+use crossings::startup::Application;
+use crossings::store::movements::{MovementRow, RecordContext, Sender, new_row};
+use crossings::store::schema::movements;
+use crossings::synthetic::Generator;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+struct Options {
+    events: usize,
+    clients: usize,
+    singles: usize,
+    single_clients: usize,
+}
+
+fn options() -> Options {
+    let args: Vec<String> = std::env::args().collect();
+    let get = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    Options {
+        events: get("--events", 225_000),
+        clients: get("--clients", 4),
+        singles: get("--singles", 20_000),
+        single_clients: get("--single-clients", 64),
+    }
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    actix_web::rt::System::new().block_on(run(options()));
+}
+
+/// The backlog: fifteen offline days of Maseru Bridge, `events` in all, in time order.
+fn backlog(events: usize) -> Vec<Value> {
+    let days = 15u32;
+    let first = (Utc::now() - chrono::Duration::days(16)).date_naive();
+    let mut g = Generator::new(2026, 400_000, "msu-gate");
+    g.backlog("MSU", first, days, (events as u32).div_ceil(days))
+        .iter()
+        .take(events)
+        .map(Generator::to_json)
+        .collect()
+}
+
+/// The baseline: the rows the service would write, inserted 1,000 a statement, one
+/// transaction each, by `connections` connections in parallel.
+fn baseline(url: &str, rows: &[MovementRow], connections: usize) -> Duration {
+    let chunks: Vec<&[MovementRow]> = rows.chunks(1000).collect();
+    let per = chunks.len().div_ceil(connections);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for part in chunks.chunks(per) {
+            s.spawn(move || {
+                let mut conn = PgConnection::establish(url).unwrap();
+                for chunk in part {
+                    conn.transaction::<_, diesel::result::Error, _>(|c| {
+                        // Two statements of 500 rows: 31 columns a row stay under 65,535 parameters.
+                        for half in chunk.chunks(500) {
+                            diesel::insert_into(movements::table)
+                                .values(half)
+                                .execute(c)?;
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                }
+            });
+        }
+    });
+    started.elapsed()
+}
+
+async fn token(client: &reqwest::Client, base: &str) -> String {
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "bench-admin-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = login["access_token"].as_str().unwrap();
+    let creds: Value = client
+        .post(format!("{base}/api/v1/poe-systems"))
+        .bearer_auth(admin)
+        .json(&json!({"poe": "MSU", "label": "bench gate"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t: Value = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"client_id": creds["client_id"], "client_secret": creds["client_secret"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn run(o: Options) {
+    println!(
+        "generating {} events (15 days of Maseru Bridge)...",
+        o.events
+    );
+    let events = backlog(o.events);
+    let bodies: Vec<Vec<u8>> = events
+        .chunks(1000)
+        .map(|c| serde_json::to_vec(&json!({ "movements": c })).unwrap())
+        .collect();
+
+    // Rows for the baseline, built from the same events.
+    let registry =
+        crossings::config::load_poe_registry(std::path::Path::new("/nonexistent")).unwrap();
+    let rules = Rules {
+        now: Utc::now(),
+        future_tolerance: chrono::Duration::minutes(5),
+        registry: &registry,
+        home_state: "LSO",
+    };
+    let sender = Sender {
+        key: "system:bench".into(),
+        name: "poe-system:bench".into(),
+    };
+    let ctx = RecordContext {
+        registry: &registry,
+        recorded_at: crossings::store::now(),
+        late_after: chrono::Duration::hours(24),
+    };
+    let rows: Vec<MovementRow> = events
+        .iter()
+        .map(|v| {
+            let m = NewMovement::parse(
+                serde_json::from_value::<MovementInput>(v.clone()).unwrap(),
+                &rules,
+            )
+            .unwrap();
+            new_row(&m, m.payload_hash(), &sender, &ctx)
+        })
+        .collect();
+
+    let base_db = BenchDb::create("baseline");
+    let app = Application::build(settings(&base_db.url)).await.unwrap();
+    drop(app); // migrated and seeded; the server is not needed for the baseline
+    let url = base_db.url.clone();
+    let rows_for_one = rows.clone();
+    let baseline_1 = actix_web::rt::task::spawn_blocking(move || baseline(&url, &rows_for_one, 1))
+        .await
+        .unwrap();
+    drop(base_db);
+    let base_db = BenchDb::create("baseline_par");
+    drop(Application::build(settings(&base_db.url)).await.unwrap());
+    let url = base_db.url.clone();
+    let clients = o.clients;
+    let baseline_n = actix_web::rt::task::spawn_blocking(move || baseline(&url, &rows, clients))
+        .await
+        .unwrap();
+    drop(base_db);
+
+    // The service.
+    let db = BenchDb::create("service");
+    let app = Application::build(settings(&db.url)).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+    let gate = token(&client, &base).await;
+
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(
+        bodies.into_iter().enumerate().collect::<Vec<_>>(),
+    ));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..o.clients)
+        .map(|_| {
+            let (client, base, gate, queue) =
+                (client.clone(), base.clone(), gate.clone(), queue.clone());
+            actix_web::rt::spawn(async move {
+                let mut created = 0u64;
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some((_, body)) = next else { break };
+                    let r: Value = client
+                        .post(format!("{base}/api/v1/movements/batch"))
+                        .bearer_auth(&gate)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    created += r["created"].as_u64().unwrap_or(0);
+                    assert_eq!(r["rejected"].as_u64(), Some(0), "{r}");
+                }
+                created
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        created += t.await.unwrap();
+    }
+    let http = started.elapsed();
+    assert_eq!(created as usize, o.events, "every event created");
+
+    // Single posts from many clients at once.
+    let mut g = Generator::new(99, 200_000, "single");
+    let mut singles = Vec::new();
+    let mut day = (Utc::now() - chrono::Duration::days(3)).date_naive();
+    while singles.len() < o.singles {
+        singles.extend(
+            g.day(day, 30_000)
+                .iter()
+                .filter(|e| e.poe == "MSU")
+                .map(Generator::to_json),
+        );
+        day = day.succ_opt().unwrap_or(NaiveDate::MAX);
+    }
+    singles.truncate(o.singles);
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(singles));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..o.single_clients)
+        .map(|_| {
+            let (client, base, gate, queue) =
+                (client.clone(), base.clone(), gate.clone(), queue.clone());
+            actix_web::rt::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let next = queue.lock().unwrap().pop();
+                    let Some(m) = next else { break };
+                    let t0 = Instant::now();
+                    let r = client
+                        .post(format!("{base}/api/v1/movements"))
+                        .bearer_auth(&gate)
+                        .json(&m)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        r.status().as_u16(),
+                        201,
+                        "{}",
+                        r.text().await.unwrap_or_default()
+                    );
+                    latencies.push(t0.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let singles_time = started.elapsed();
+    latencies.sort();
+    drop(state);
+
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
+    let http_rate = rate(o.events, http);
+    let best_baseline = rate(o.events, baseline_1).max(rate(o.events, baseline_n));
+    println!();
+    println!("| measurement | events | time (s) | events/s |");
+    println!("|---|---|---|---|");
+    println!(
+        "| baseline: multi-row INSERT, 1 connection | {} | {:.2} | {:.0} |",
+        o.events,
+        baseline_1.as_secs_f64(),
+        rate(o.events, baseline_1)
+    );
+    println!(
+        "| baseline: multi-row INSERT, {} connections | {} | {:.2} | {:.0} |",
+        o.clients,
+        o.events,
+        baseline_n.as_secs_f64(),
+        rate(o.events, baseline_n)
+    );
+    println!(
+        "| service: POST /movements/batch (1,000 a batch), {} clients | {} | {:.2} | {:.0} |",
+        o.clients,
+        o.events,
+        http.as_secs_f64(),
+        http_rate
+    );
+    println!(
+        "| service: POST /movements, {} clients | {} | {:.2} | {:.0} |",
+        o.single_clients,
+        o.singles,
+        singles_time.as_secs_f64(),
+        rate(o.singles, singles_time)
+    );
+    println!();
+    println!(
+        "batch ingestion / best baseline = {:.0}%",
+        100.0 * http_rate / best_baseline
+    );
+    println!(
+        "backlog of {} events accepted in {:.1} s",
+        o.events,
+        http.as_secs_f64()
+    );
+    println!(
+        "single posts: p50 {} ms, p99 {} ms, max {} ms",
+        ms(percentile(&latencies, 0.50)),
+        ms(percentile(&latencies, 0.99)),
+        ms(percentile(&latencies, 1.0))
+    );
+}
