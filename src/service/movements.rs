@@ -9,6 +9,7 @@ use crate::auth::Principal;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::movement::{MovementInput, NewMovement, Rules};
 use crate::domain::poe::PoeCode;
+use crate::domain::stays::StayRules;
 use crate::domain::validation::{ValidationErrors, from_json_value};
 use crate::error::{Error, Result};
 use crate::startup::AppState;
@@ -79,10 +80,22 @@ pub async fn record(
             record_with_retry(state, sender, batch, actor, registry.clone(), late_after).await?;
         for ((i, _), outcome) in valid.iter().zip(recorded) {
             outcomes[*i] = Some(match outcome {
-                Outcome::Created(row) => {
+                Outcome::Created(row, alerts) => {
                     metrics::counter!("crossings_movements_recorded_total",
                         "poe" => row.poe.clone(), "direction" => row.direction.clone())
                     .increment(1);
+                    for alert_id in &alerts {
+                        // Enough for the police to act on; no personal data in the log.
+                        tracing::warn!(
+                            movement_id = %row.id,
+                            alert_id = %alert_id,
+                            poe = %row.poe,
+                            action = row.alert_action.as_deref().unwrap_or(""),
+                            "watchlist hit"
+                        );
+                        metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.clone())
+                            .increment(1);
+                    }
                     ItemOutcome::Created(row)
                 }
                 Outcome::Duplicate(row) => {
@@ -136,6 +149,7 @@ async fn record_with_retry(
             actor.clone(),
             registry.clone(),
         );
+        let stay_rules = stay_rules(&state.settings.stays);
         let result = state
             .db
             .write(move |c| {
@@ -143,6 +157,7 @@ async fn record_with_retry(
                     registry: &registry,
                     recorded_at: store::now(),
                     late_after,
+                    stay_rules,
                 };
                 movements::record(c, &sender, &batch, &actor, &ctx)
             })
@@ -209,6 +224,7 @@ pub async fn void(
 ) -> Result<MovementRow> {
     let p = principal.clone();
     let by = principal.display_name();
+    let rules = stay_rules(&state.settings.stays);
     enum Voided {
         Done(Box<MovementRow>),
         Missing,
@@ -224,9 +240,8 @@ pub async fn void(
             if !posted {
                 return Ok(Voided::Missing);
             }
-            movements::lock_document(c, &row.issuing_state, &row.document_number)?;
             let now = store::now();
-            if !movements::mark_voided(c, &id, now, &by, &reason)? {
+            if !movements::void(c, &row, now, &by, &reason, &rules)? {
                 return Ok(Voided::Already);
             }
             store::audit::append(
@@ -253,5 +268,18 @@ pub async fn void(
         Voided::Already => Err(Error::Conflict(
             "the movement is voided already; a void is final".to_owned(),
         )),
+    }
+}
+
+/// The stay rules of the configuration.
+pub fn stay_rules(settings: &crate::config::StaySettings) -> StayRules {
+    StayRules {
+        home_state: settings.home_state.clone(),
+        default_days: settings.default_days,
+        days_by_nationality: settings
+            .days_by_nationality
+            .iter()
+            .map(|(k, v)| (k.to_ascii_uppercase(), *v))
+            .collect(),
     }
 }

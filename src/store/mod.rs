@@ -6,13 +6,16 @@
 //! the blocking pool, inside the caller's tracing span.
 
 pub mod audit;
+pub mod counts;
 pub mod migrations;
 pub mod movements;
 pub mod poe_systems;
 pub mod poes;
 pub mod schema;
 pub mod sessions;
+pub mod stays;
 pub mod users;
+pub mod watchlist;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -17,7 +17,11 @@ use super::{DbConnection, StoreError, StoreResult};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::movement::{Direction, NewMovement};
 use crate::domain::poe::Poe;
+use crate::domain::stats::{self, Counted};
+use crate::domain::stays::{self, StayRules};
 use crate::domain::timeline::{self, Crossing, Timeline};
+use crate::domain::traveller::person_key;
+use crate::domain::watchlist::{Action, most_urgent};
 
 /// A stored movement. Holds personal data: only the HTTP views decide what a caller sees.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -88,6 +92,20 @@ pub struct MovementRow {
 }
 
 impl MovementRow {
+    /// What statistics count of this row.
+    pub fn counted(&self) -> Counted<'_> {
+        Counted::new(
+            self.occurred_at,
+            &self.poe,
+            &self.direction,
+            &self.nationality,
+            &self.sex,
+            self.date_of_birth,
+            &self.purpose,
+            &self.mode,
+        )
+    }
+
     /// The crossing of this row, for timelines.
     pub fn crossing(&self) -> Crossing {
         Crossing {
@@ -123,13 +141,15 @@ pub struct RecordContext<'a> {
     pub recorded_at: NaiveDateTime,
     /// A movement older than this on receipt is `late`.
     pub late_after: Duration,
+    /// How stays and trips open, close and end.
+    pub stay_rules: StayRules,
 }
 
 /// What became of one movement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// Recorded now.
-    Created(Box<MovementRow>),
+    /// Recorded now, with the ids of the watchlist alerts it matched.
+    Created(Box<MovementRow>, Vec<String>),
     /// Recorded before with the same payload: the original.
     Duplicate(Box<MovementRow>),
     /// The key was used before with another payload.
@@ -215,18 +235,33 @@ pub fn record(
         fresh.push((i, row));
     }
 
-    set_sequence_flags(conn, &mut fresh)?;
+    let hits = check_watchlist(conn, &mut fresh, ctx)?;
+    let stays = apply_timelines(conn, &mut fresh, &ctx.stay_rules)?;
 
     let rows: Vec<MovementRow> = fresh.iter().map(|(_, r)| r.clone()).collect();
     insert_rows(conn, &rows)?;
+    super::watchlist::insert_hits(conn, &hits)?;
+    super::stays::upsert(conn, &stays)?;
+    if cfg!(not(feature = "bench-no-counts")) {
+        let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
+        super::counts::apply(conn, &stats::deltas(counted.iter(), 1))?;
+    }
     let events: Vec<AuditEvent> = rows
         .iter()
         .map(|r| AuditEvent::new("movement.record", format!("movement:{}", r.id)))
         .collect();
     super::audit::append(conn, actor, ctx.recorded_at, &events)?;
 
+    let mut hit_alerts: HashMap<&str, Vec<String>> = HashMap::new();
+    for h in &hits {
+        hit_alerts
+            .entry(h.movement_id.as_str())
+            .or_default()
+            .push(h.alert_id.clone());
+    }
     for (i, row) in fresh {
-        outcomes[i] = Some(Outcome::Created(Box::new(row)));
+        let alerts = hit_alerts.remove(row.id.as_str()).unwrap_or_default();
+        outcomes[i] = Some(Outcome::Created(Box::new(row), alerts));
     }
     outcomes
         .into_iter()
@@ -234,6 +269,60 @@ pub fn record(
             o.ok_or_else(|| StoreError::Task("a movement was left without an outcome".to_owned()))
         })
         .collect()
+}
+
+/// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch),
+/// sets the most urgent action on each that matched, and answers the hits to store.
+fn check_watchlist(
+    conn: &mut DbConnection,
+    fresh: &mut [(usize, MovementRow)],
+    ctx: &RecordContext<'_>,
+) -> StoreResult<Vec<super::watchlist::HitRow>> {
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut numbers: Vec<String> = fresh
+        .iter()
+        .map(|(_, r)| r.document_number.clone())
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let person_key_of = |r: &MovementRow| person_key(&r.surname, &r.given_names, r.date_of_birth);
+    let mut people: Vec<String> = fresh.iter().map(|(_, r)| person_key_of(r)).collect();
+    people.sort_unstable();
+    people.dedup();
+    let matches = super::watchlist::live_matches(conn, &numbers, &people, ctx.recorded_at)?;
+    if matches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut hits = Vec::new();
+    for (_, row) in fresh.iter_mut() {
+        let key = person_key_of(row);
+        let matched: Vec<&super::watchlist::Match> = matches
+            .iter()
+            .filter(|m| {
+                m.document.as_ref().is_some_and(|(state, number)| {
+                    *state == row.issuing_state && *number == row.document_number
+                }) || m.person_key.as_deref() == Some(key.as_str())
+            })
+            .collect();
+        let actions = matched.iter().filter_map(|m| Action::parse(&m.action).ok());
+        row.alert_action = most_urgent(actions).map(|a| a.as_str().to_owned());
+        for m in matched {
+            hits.push(super::watchlist::HitRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                alert_id: m.alert_id.clone(),
+                movement_id: row.id.clone(),
+                poe: row.poe.clone(),
+                occurred_at: row.occurred_at,
+                action: m.action.clone(),
+                created_at: ctx.recorded_at,
+                acknowledged_at: None,
+                acknowledged_by: None,
+            });
+        }
+    }
+    Ok(hits)
 }
 
 /// The row a new movement becomes, every flag but the sequence check set (the benchmarks build
@@ -338,12 +427,14 @@ struct Span {
 }
 
 /// Loads, per document, its crossings from just before the first new one to just after the
-/// last, then inserts the new ones in order of receipt and flags each whose predecessor went
-/// the same way.
-fn set_sequence_flags(
+/// last; then inserts the new ones in order of receipt, flags each whose predecessor went the
+/// same way, and answers the stays and trips that changed: those the new crossings open, and
+/// those their predecessors open (whose next crossing changed).
+fn apply_timelines(
     conn: &mut DbConnection,
     fresh: &mut [(usize, MovementRow)],
-) -> StoreResult<()> {
+    rules: &StayRules,
+) -> StoreResult<Vec<super::stays::StayRow>> {
     let mut spans: BTreeMap<(String, String), (NaiveDateTime, NaiveDateTime)> = BTreeMap::new();
     for (_, r) in fresh.iter() {
         let key = (r.issuing_state.clone(), r.document_number.clone());
@@ -361,18 +452,46 @@ fn set_sequence_flags(
         })
         .collect();
     let mut timelines = load_timelines(conn, &spans)?;
+    // Per document, the ids of crossings whose stay may have changed.
+    let mut touched: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (_, r) in fresh.iter_mut() {
-        let timeline = timelines
-            .entry((r.issuing_state.clone(), r.document_number.clone()))
-            .or_default();
+        let doc = (r.issuing_state.clone(), r.document_number.clone());
+        let timeline = timelines.entry(doc.clone()).or_default();
         let crossing = r.crossing();
-        r.sequence_anomaly = timeline::is_sequence_anomaly(
-            timeline.previous(crossing.at, &crossing.id),
-            crossing.direction,
-        );
+        let previous = timeline.previous(crossing.at, &crossing.id).cloned();
+        r.sequence_anomaly = timeline::is_sequence_anomaly(previous.as_ref(), crossing.direction);
+        let ids = touched.entry(doc).or_default();
+        ids.extend(previous.map(|p| p.id));
+        ids.push(crossing.id.clone());
         timeline.insert(crossing);
     }
-    Ok(())
+    Ok(stays_after(&timelines, touched, rules))
+}
+
+/// The stays, as the timelines now stand, of the touched crossings that open one.
+fn stays_after(
+    timelines: &HashMap<(String, String), Timeline>,
+    touched: BTreeMap<(String, String), Vec<String>>,
+    rules: &StayRules,
+) -> Vec<super::stays::StayRow> {
+    let mut rows = Vec::new();
+    for ((state, number), mut ids) in touched {
+        ids.sort_unstable();
+        ids.dedup();
+        let Some(timeline) = timelines.get(&(state.clone(), number.clone())) else {
+            continue;
+        };
+        for c in timeline
+            .crossings()
+            .iter()
+            .filter(|c| ids.binary_search(&c.id).is_ok())
+        {
+            if let Some(stay) = stays::stay_of(timeline, c, rules) {
+                rows.push(super::stays::StayRow::of(&stay, &state, &number));
+            }
+        }
+    }
+    rows
 }
 
 type Neighbour = (
@@ -609,8 +728,47 @@ pub fn of_document(
         .load(conn)?)
 }
 
+/// Voids a movement that is not voided yet, taking it out of the counts; answers false when
+/// it was voided already. Call inside a transaction.
+pub fn void(
+    conn: &mut DbConnection,
+    row: &MovementRow,
+    at: NaiveDateTime,
+    by: &str,
+    reason: &str,
+    rules: &StayRules,
+) -> StoreResult<bool> {
+    lock_document(conn, &row.issuing_state, &row.document_number)?;
+    let span = Span {
+        issuing_state: row.issuing_state.clone(),
+        document_number: row.document_number.clone(),
+        from: row.occurred_at,
+        to: row.occurred_at,
+    };
+    let mut timelines = load_timelines(conn, std::slice::from_ref(&span))?;
+    if !mark_voided(conn, &row.id, at, by, reason)? {
+        return Ok(false);
+    }
+    super::counts::apply(conn, &stats::deltas([row.counted()].iter(), -1))?;
+
+    // The voided crossing leaves its timeline: its own stay goes, and its predecessor's stay
+    // now runs to whatever follows.
+    let doc = (row.issuing_state.clone(), row.document_number.clone());
+    let timeline = timelines.entry(doc.clone()).or_default();
+    let previous = timeline
+        .previous(row.occurred_at, &row.id)
+        .map(|p| p.id.clone());
+    timeline.remove(&row.id);
+    super::stays::remove(conn, std::slice::from_ref(&row.id))?;
+    let touched: BTreeMap<(String, String), Vec<String>> = [(doc, previous.into_iter().collect())]
+        .into_iter()
+        .collect();
+    super::stays::upsert(conn, &stays_after(&timelines, touched, rules))?;
+    Ok(true)
+}
+
 /// Sets the void columns of a movement that is not voided yet; answers false when it was.
-pub fn mark_voided(
+fn mark_voided(
     conn: &mut DbConnection,
     id: &str,
     at: NaiveDateTime,

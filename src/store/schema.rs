@@ -1,6 +1,41 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    alert_hits (id) {
+        id -> Text,
+        alert_id -> Text,
+        movement_id -> Text,
+        poe -> Text,
+        occurred_at -> Timestamp,
+        action -> Text,
+        created_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        kind -> Text,
+        issuing_state -> Nullable<Text>,
+        document_number -> Nullable<Text>,
+        surname -> Nullable<Text>,
+        given_names -> Nullable<Text>,
+        date_of_birth -> Nullable<Date>,
+        person_key -> Nullable<Text>,
+        category -> Text,
+        action -> Text,
+        reason -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        removed_at -> Nullable<Timestamp>,
+        removed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     audit_head (id) {
         id -> Int4,
         seq -> Int8,
@@ -25,11 +60,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    declarations (id) {
+        id -> Text,
+        movement_id -> Text,
+        reference -> Text,
+        goods -> Text,
+        value -> Text,
+        currency -> Text,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
     login_throttle (username) {
         username -> Text,
         failures -> Int4,
         locked_until -> Nullable<Timestamp>,
         last_failure_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    movement_counts (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode) {
+        cuboid -> Int2,
+        bucket -> Timestamp,
+        poe -> Text,
+        direction -> Text,
+        nationality -> Text,
+        sex -> Text,
+        age_band -> Text,
+        purpose -> Text,
+        mode -> Text,
+        count -> Int8,
     }
 }
 
@@ -115,6 +178,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    stays (opening_id) {
+        opening_id -> Text,
+        kind -> Text,
+        issuing_state -> Text,
+        document_number -> Text,
+        nationality -> Text,
+        opened_at -> Timestamp,
+        opened_poe -> Text,
+        permitted_until -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+        closing_id -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        closed_on -> Nullable<Date>,
+        closed_poe -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Text,
         username -> Text,
@@ -127,19 +208,27 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(alert_hits -> alerts (alert_id));
+diesel::joinable!(alert_hits -> movements (movement_id));
+diesel::joinable!(declarations -> movements (movement_id));
 diesel::joinable!(movements -> poes (poe));
 diesel::joinable!(poe_systems -> poes (poe));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    alert_hits,
+    alerts,
     audit_head,
     audit_log,
+    declarations,
     login_throttle,
+    movement_counts,
     movements,
     poe_systems,
     poes,
     refresh_tokens,
     sessions,
+    stays,
     users,
 );

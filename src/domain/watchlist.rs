@@ -1,0 +1,348 @@
+//! The police watchlist: alerts on a document or on a person, and what a match asks of the
+//! official at the post.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Deserialize;
+
+use super::traveller::{DocumentNumber, PersonName, StateCode, person_key, wire_enum};
+use super::validation::ValidationErrors;
+
+wire_enum! {
+    /// Why the police want to know.
+    Category {
+        /// Wanted person.
+        Wanted => "wanted",
+        /// Stolen or lost document.
+        StolenDocument => "stolen_document",
+        /// Missing person.
+        MissingPerson => "missing_person",
+        /// Barred from travelling.
+        TravelBan => "travel_ban",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+wire_enum! {
+    /// What the official at the post should do. The only part of an alert they see.
+    Action {
+        /// Call the police now.
+        ReferToPolice => "refer_to_police",
+        /// Inspect the traveller and their goods more closely.
+        SecondaryInspection => "secondary_inspection",
+        /// Let them through; the police are told.
+        NotifyOnly => "notify_only",
+    }
+}
+
+impl Action {
+    /// How urgent: when several alerts match, the most urgent action is shown.
+    pub fn urgency(self) -> u8 {
+        match self {
+            Action::ReferToPolice => 3,
+            Action::SecondaryInspection => 2,
+            Action::NotifyOnly => 1,
+        }
+    }
+}
+
+/// Who an alert is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A document, matched exactly after normalisation.
+    Document {
+        /// Issuing state.
+        issuing_state: StateCode,
+        /// Number.
+        document_number: DocumentNumber,
+    },
+    /// A person, matched by name (any case, spacing, order of given names) and birth date.
+    Person {
+        /// Surname.
+        surname: PersonName,
+        /// Given names.
+        given_names: PersonName,
+        /// Date of birth.
+        date_of_birth: NaiveDate,
+    },
+}
+
+impl Subject {
+    /// The look-up key of a person alert.
+    pub fn person_key(&self) -> Option<String> {
+        match self {
+            Subject::Person {
+                surname,
+                given_names,
+                date_of_birth,
+            } => Some(person_key(
+                surname.as_str(),
+                given_names.as_str(),
+                *date_of_birth,
+            )),
+            Subject::Document { .. } => None,
+        }
+    }
+}
+
+/// A new alert as the police send it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertInput {
+    /// Document alert: issuing state (with `document_number`).
+    pub issuing_state: Option<String>,
+    /// Document alert: number.
+    pub document_number: Option<String>,
+    /// Person alert: surname (with `given_names` and `date_of_birth`).
+    pub surname: Option<String>,
+    /// Person alert: given names.
+    pub given_names: Option<String>,
+    /// Person alert: date of birth, `YYYY-MM-DD`.
+    #[schema(value_type = Option<String>)]
+    pub date_of_birth: Option<String>,
+    /// `wanted`, `stolen_document`, `missing_person`, `travel_ban` or `other`.
+    pub category: String,
+    /// `refer_to_police`, `secondary_inspection` or `notify_only`.
+    pub action: String,
+    /// Why (for the police only; never shown at the post).
+    pub reason: String,
+    /// When the alert lapses (RFC 3339); none = until removed.
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<String>,
+}
+
+/// A valid new alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAlert {
+    /// Who.
+    pub subject: Subject,
+    /// Why, in a word.
+    pub category: Category,
+    /// What the post does.
+    pub action: Action,
+    /// Why, in words.
+    pub reason: String,
+    /// When it lapses (UTC).
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+impl NewAlert {
+    /// Checks an alert: a document or a person (not both), and every field.
+    pub fn parse(input: AlertInput, now: DateTime<Utc>) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let document = input.issuing_state.is_some() || input.document_number.is_some();
+        let person =
+            input.surname.is_some() || input.given_names.is_some() || input.date_of_birth.is_some();
+        let subject = match (document, person) {
+            (true, true) => {
+                e.push("", "an alert names a document or a person, not both");
+                None
+            }
+            (false, false) => {
+                e.push("", "name a document (issuing_state, document_number) or a person (surname, given_names, date_of_birth)");
+                None
+            }
+            (true, false) => {
+                let state = match &input.issuing_state {
+                    Some(s) => e.take("issuing_state", StateCode::parse(s)),
+                    None => {
+                        e.push("issuing_state", "is required for a document alert");
+                        None
+                    }
+                };
+                let number = match &input.document_number {
+                    Some(n) => e.take("document_number", DocumentNumber::parse(n)),
+                    None => {
+                        e.push("document_number", "is required for a document alert");
+                        None
+                    }
+                };
+                state
+                    .zip(number)
+                    .map(|(issuing_state, document_number)| Subject::Document {
+                        issuing_state,
+                        document_number,
+                    })
+            }
+            (false, true) => {
+                let surname = match &input.surname {
+                    Some(s) => e.take("surname", PersonName::parse(s, false)),
+                    None => {
+                        e.push("surname", "is required for a person alert");
+                        None
+                    }
+                };
+                let given_names = e.take(
+                    "given_names",
+                    PersonName::parse(input.given_names.as_deref().unwrap_or(""), true),
+                );
+                let date_of_birth = match &input.date_of_birth {
+                    Some(d) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            e.push("date_of_birth", "must be a real calendar date, YYYY-MM-DD");
+                            None
+                        }
+                    },
+                    None => {
+                        e.push("date_of_birth", "is required for a person alert");
+                        None
+                    }
+                };
+                match (surname, given_names, date_of_birth) {
+                    (Some(surname), Some(given_names), Some(date_of_birth)) => {
+                        Some(Subject::Person {
+                            surname,
+                            given_names,
+                            date_of_birth,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+        };
+        let category = e.take("category", Category::parse(&input.category));
+        let action = e.take("action", Action::parse(&input.action));
+        let reason = input.reason.trim().to_owned();
+        if !(3..=1000).contains(&reason.chars().count()) {
+            e.push("reason", "must be 3 to 1000 characters");
+        }
+        let expires_at = match &input.expires_at {
+            None => None,
+            Some(s) => match DateTime::parse_from_rfc3339(s.trim()) {
+                Ok(t) if t.to_utc() > now => Some(crate::store::truncate_micros(t.naive_utc())),
+                Ok(_) => {
+                    e.push("expires_at", "is in the past");
+                    None
+                }
+                Err(_) => {
+                    e.push("expires_at", "must be an RFC 3339 instant");
+                    None
+                }
+            },
+        };
+        match (subject, category, action) {
+            (Some(subject), Some(category), Some(action)) if e.is_empty() => Ok(Self {
+                subject,
+                category,
+                action,
+                reason,
+                expires_at,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The most urgent action among matches.
+pub fn most_urgent(actions: impl Iterator<Item = Action>) -> Option<Action> {
+    actions.max_by_key(|a| a.urgency())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(v: serde_json::Value) -> AlertInput {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+            .unwrap()
+            .to_utc()
+    }
+
+    #[test]
+    fn a_document_alert_normalises_the_number() {
+        let a = NewAlert::parse(input(serde_json::json!({
+            "issuing_state": "zaf", "document_number": "a 123-456",
+            "category": "stolen_document", "action": "secondary_inspection", "reason": "reported stolen"
+        })), now()).unwrap();
+        assert_eq!(
+            a.subject,
+            Subject::Document {
+                issuing_state: StateCode::parse("ZAF").unwrap(),
+                document_number: DocumentNumber::parse("A123456").unwrap(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_person_alert_matches_any_order_of_given_names() {
+        let a = NewAlert::parse(
+            input(serde_json::json!({
+                "surname": "mokoena", "given_names": "lerato  thabo", "date_of_birth": "1990-05-17",
+                "category": "wanted", "action": "refer_to_police", "reason": "warrant 123/2026"
+            })),
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            a.subject.person_key().unwrap(),
+            person_key(
+                "MOKOENA",
+                "THABO LERATO",
+                NaiveDate::from_ymd_opt(1990, 5, 17).unwrap()
+            )
+        );
+    }
+
+    #[test]
+    fn bad_alerts_are_refused_naming_the_field() {
+        let cases = [
+            (
+                serde_json::json!({"category": "wanted", "action": "notify_only", "reason": "abc"}),
+                "",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "document_number": "1", "surname": "X", "category": "wanted", "action": "notify_only", "reason": "abc"}),
+                "",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "category": "wanted", "action": "notify_only", "reason": "abc"}),
+                "document_number",
+            ),
+            (
+                serde_json::json!({"surname": "X", "given_names": "Y", "category": "wanted", "action": "notify_only", "reason": "abc"}),
+                "date_of_birth",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "document_number": "1", "category": "spy", "action": "notify_only", "reason": "abc"}),
+                "category",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "document_number": "1", "category": "wanted", "action": "shoot", "reason": "abc"}),
+                "action",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "document_number": "1", "category": "wanted", "action": "notify_only", "reason": ""}),
+                "reason",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "document_number": "1", "category": "wanted", "action": "notify_only", "reason": "abc", "expires_at": "2020-01-01T00:00:00Z"}),
+                "expires_at",
+            ),
+        ];
+        for (v, field) in cases {
+            let e = NewAlert::parse(input(v.clone()), now()).unwrap_err();
+            assert!(e.0.iter().any(|f| f.field == field), "{v}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_most_urgent_action_wins() {
+        assert_eq!(
+            most_urgent(
+                [
+                    Action::NotifyOnly,
+                    Action::ReferToPolice,
+                    Action::SecondaryInspection
+                ]
+                .into_iter()
+            ),
+            Some(Action::ReferToPolice)
+        );
+        assert_eq!(most_urgent(std::iter::empty()), None);
+    }
+}

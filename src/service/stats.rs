@@ -1,0 +1,246 @@
+//! Statistics for HOBA: counts of non-voided movements by bucket and dimension, read from the
+//! kept counters (and, for what they cannot answer, from the movements), exact at the moment
+//! of the query.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
+
+use crate::config::StatsSettings;
+use crate::domain::movement::{LESOTHO, local_time, utc_of_local};
+use crate::domain::stats::{Counted, DimSet, Dimension, Grain, Interval, Piece, cuboid_for, plan, suppress};
+use crate::domain::validation::ValidationErrors;
+use crate::error::{Error, Result};
+use crate::store::counts::{self, CountedRow, Filters};
+use crate::store::{Db, StoreResult};
+
+/// A bound of a range: a local date (its midnight in Lesotho) or an instant.
+pub fn parse_bound(field: &str, s: &str) -> std::result::Result<NaiveDateTime, ValidationErrors> {
+    let s = s.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(utc_of_local(d.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| crate::store::truncate_micros(t.naive_utc()))
+        .map_err(|_| {
+            ValidationErrors::one(field, "must be a local date (YYYY-MM-DD) or an RFC 3339 instant")
+        })
+}
+
+/// The local start of a bucket as RFC 3339 with Lesotho's offset.
+pub fn format_bucket(local: NaiveDateTime) -> String {
+    match local.and_local_timezone(LESOTHO).single() {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        None => local.format("%Y-%m-%dT%H:%M:%S+02:00").to_string(),
+    }
+}
+
+/// A statistics question.
+#[derive(Debug, Clone)]
+pub struct MovementQuery {
+    /// UTC start (inclusive).
+    pub from: NaiveDateTime,
+    /// UTC end (exclusive).
+    pub to: NaiveDateTime,
+    /// Bucket size.
+    pub interval: Interval,
+    /// Dimensions to break down by, in the caller's order.
+    pub group_by: Vec<Dimension>,
+    /// Allowed values per dimension.
+    pub filters: Filters,
+}
+
+impl MovementQuery {
+    /// Checks the range against the interval's span limit.
+    pub fn validate(&self, limits: &StatsSettings) -> std::result::Result<(), ValidationErrors> {
+        if self.from >= self.to {
+            return Err(ValidationErrors::one("from", "must be before `to`"));
+        }
+        let max_days = match self.interval {
+            Interval::Hour => limits.max_span_days_hour,
+            Interval::Day => limits.max_span_days_day,
+            Interval::Week => limits.max_span_days_week,
+            Interval::Month => limits.max_span_days_month,
+        };
+        if self.to - self.from > chrono::Duration::days(max_days) {
+            return Err(ValidationErrors::one(
+                "to",
+                format!(
+                    "the span is too long for interval={}: at most {max_days} days",
+                    self.interval.as_str()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn group(&self) -> DimSet {
+        self.group_by.iter().fold(DimSet::default(), |s, d| s.with(*d))
+    }
+
+    fn needed(&self) -> DimSet {
+        self.filters.iter().fold(self.group(), |s, (d, _)| s.with(*d))
+    }
+
+    /// Whether small cells must be withheld: the answer is broken down (or narrowed) by a
+    /// dimension that could single a person out.
+    fn sensitive(&self) -> DimSet {
+        let narrowed = self
+            .filters
+            .iter()
+            .map(|(d, _)| *d)
+            .filter(|d| d.is_sensitive())
+            .fold(self.group(), |s, d| s.with(d));
+        if narrowed.iter().any(Dimension::is_sensitive) { narrowed } else { DimSet::default() }
+    }
+}
+
+/// One row of an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsRow {
+    /// Local start of the bucket.
+    pub bucket: NaiveDateTime,
+    /// Values of the `group_by` dimensions, in their order.
+    pub keys: Vec<String>,
+    /// The count, or `None` when withheld (small cell).
+    pub count: Option<i64>,
+}
+
+/// An answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatsAnswer {
+    /// Rows by bucket, then keys; buckets without movements are absent.
+    pub rows: Vec<StatsRow>,
+    /// Every matching movement, withheld cells included.
+    pub total: i64,
+    /// How many cells were withheld.
+    pub suppressed_cells: i64,
+}
+
+/// Exact counts for `q`.
+pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreResult<BTreeMap<(NaiveDateTime, Vec<String>), i64>> {
+    let group = q.group();
+    let mut sums: BTreeMap<(NaiveDateTime, Vec<String>), i64> = BTreeMap::new();
+    let keys_of = |values: &[&str; 7]| -> Vec<String> {
+        q.group_by.iter().map(|d| values[d.index()].to_owned()).collect()
+    };
+    for piece in plan(q.from, q.to, q.interval, q.needed()) {
+        match piece {
+            Piece::Kept { cuboid, from, to } => {
+                for (bucket, values, n) in counts::sums(conn, cuboid, from, to, group, &q.filters)? {
+                    let refs: [&str; 7] = std::array::from_fn(|i| values[i].as_str());
+                    *sums.entry((q.interval.bucket(bucket), keys_of(&refs))).or_insert(0) += n;
+                }
+            }
+            Piece::Movements { from, to } => {
+                let rows: Vec<CountedRow> = counts::movements_between(conn, from, to, &q.filters)?;
+                for row in &rows {
+                    let m: Counted<'_> = row.counted();
+                    let age_ok = q
+                        .filters
+                        .iter()
+                        .filter(|(d, _)| *d == Dimension::AgeBand)
+                        .all(|(_, allowed)| allowed.iter().any(|a| a == m.value(Dimension::AgeBand)));
+                    if age_ok {
+                        let bucket = q.interval.bucket(local_time(m.occurred_at));
+                        *sums.entry((bucket, keys_of(&m.values))).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+    }
+    sums.retain(|_, n| *n != 0);
+    Ok(sums)
+}
+
+/// Answers `q` with small cells withheld (`k` from the settings).
+pub async fn movements(db: &Db, q: MovementQuery, k: i64) -> Result<StatsAnswer> {
+    let query = q.clone();
+    let sums = db.read(move |c| count(c, &query)).await?;
+    let sensitive = q.sensitive();
+    let mut answer = StatsAnswer { rows: Vec::with_capacity(sums.len()), total: 0, suppressed_cells: 0 };
+    for ((bucket, keys), n) in sums {
+        answer.total += n;
+        let shown = suppress(n, sensitive, k);
+        if shown.is_none() {
+            answer.suppressed_cells += 1;
+        }
+        answer.rows.push(StatsRow { bucket, keys, count: shown });
+    }
+    Ok(answer)
+}
+
+/// One POE on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoeDay {
+    /// POE code.
+    pub poe: String,
+    /// Entries.
+    pub entries: i64,
+    /// Exits.
+    pub exits: i64,
+    /// Watchlist hits.
+    pub alert_hits: i64,
+    /// The latest crossing of the day (UTC).
+    pub last_event_at: Option<NaiveDateTime>,
+}
+
+/// Entries, exits, hits and the latest crossing per POE on a local day.
+pub async fn summary(db: &Db, poes: Vec<String>, date: NaiveDate) -> Result<Vec<PoeDay>> {
+    let from_local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let to_local = from_local + chrono::Duration::days(1);
+    let cuboid = cuboid_for(Grain::Day, DimSet::of(&[Dimension::Poe, Dimension::Direction]))
+        .ok_or_else(|| Error::Internal("no daily aggregate by post and direction".to_owned()))?;
+    db.read(move |c| {
+        let group = DimSet::of(&[Dimension::Poe, Dimension::Direction]);
+        let sums = counts::sums(c, cuboid, from_local, to_local, group, &Vec::new())?;
+        let hits = crate::store::counts::alert_hits_by_poe(c, utc_of_local(from_local), utc_of_local(to_local))?;
+        let latest = crate::store::counts::latest_by_poe(c, &poes, utc_of_local(from_local), utc_of_local(to_local))?;
+        Ok(poes
+            .iter()
+            .map(|poe| {
+                let of = |dir: &str| {
+                    sums.iter()
+                        .filter(|(_, v, _)| v[0] == *poe && v[1] == dir)
+                        .map(|(_, _, n)| *n)
+                        .sum::<i64>()
+                };
+                PoeDay {
+                    poe: poe.clone(),
+                    entries: of("entry"),
+                    exits: of("exit"),
+                    alert_hits: hits.get(poe).copied().unwrap_or(0),
+                    last_event_at: latest.get(poe).copied(),
+                }
+            })
+            .collect())
+    })
+    .await
+    .map_err(Error::from)
+}
+
+/// The mean count of each of the 168 hours of the week, Monday 00:00 first.
+pub async fn hour_profile(db: &Db, poes: Option<Vec<String>>, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<f64>> {
+    let (from_local, to_local) = (local_time(from), local_time(to));
+    let cuboid = cuboid_for(Grain::Hour, DimSet::of(&[Dimension::Poe]))
+        .ok_or_else(|| Error::Internal("no hourly aggregate by post".to_owned()))?;
+    let filters: Filters = poes.map(|p| vec![(Dimension::Poe, p)]).unwrap_or_default();
+    let sums = db
+        .read(move |c| counts::sums(c, cuboid, from_local, to_local, DimSet::default(), &filters))
+        .await?;
+    let slot = |t: NaiveDateTime| t.weekday().num_days_from_monday() as usize * 24 + t.hour() as usize;
+    let mut totals = [0i64; 168];
+    for (bucket, _, n) in sums {
+        totals[slot(bucket)] += n;
+    }
+    // How often each hour of the week occurs in the range.
+    let mut occurrences = [0i64; 168];
+    let mut t = from_local;
+    while t < to_local {
+        occurrences[slot(t)] += 1;
+        t += chrono::Duration::hours(1);
+    }
+    Ok((0..168)
+        .map(|i| if occurrences[i] == 0 { 0.0 } else { totals[i] as f64 / occurrences[i] as f64 })
+        .collect())
+}

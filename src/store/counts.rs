@@ -1,0 +1,417 @@
+//! Movement counts per bucket: kept on every write, read by statistics.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, SmallInt, Text, Timestamp};
+
+use super::schema::movements;
+use super::{DbConnection, StoreResult};
+use crate::domain::stats::{CountKey, Counted, Cuboid, DimSet, Dimension};
+
+const UPSERT_PG: &str = "
+INSERT INTO movement_counts (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode, count)
+SELECT * FROM unnest($1::int2[], $2::timestamp[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::text[], $10::int8[])
+ON CONFLICT (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode)
+DO UPDATE SET count = movement_counts.count + excluded.count";
+
+const UPSERT_SQLITE: &str = "
+INSERT INTO movement_counts (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode, count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode)
+DO UPDATE SET count = count + excluded.count";
+
+/// Adds the deltas to their counters, in one statement on PostgreSQL. `deltas` come sorted by
+/// key (see `stats::deltas`), so concurrent writers lock counter rows in one order and never
+/// deadlock.
+pub fn apply(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreResult<()> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Pg(pg) => {
+            let column = |i: usize| deltas.iter().map(|(k, _)| k.values[i]).collect::<Vec<_>>();
+            diesel::sql_query(UPSERT_PG)
+                .bind::<Array<SmallInt>, _>(
+                    deltas.iter().map(|(k, _)| k.cuboid).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Timestamp>, _>(
+                    deltas.iter().map(|(k, _)| k.bucket).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Text>, _>(column(0))
+                .bind::<Array<Text>, _>(column(1))
+                .bind::<Array<Text>, _>(column(2))
+                .bind::<Array<Text>, _>(column(3))
+                .bind::<Array<Text>, _>(column(4))
+                .bind::<Array<Text>, _>(column(5))
+                .bind::<Array<Text>, _>(column(6))
+                .bind::<Array<BigInt>, _>(deltas.iter().map(|(_, n)| *n).collect::<Vec<_>>())
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            for (k, n) in deltas {
+                diesel::sql_query(UPSERT_SQLITE)
+                    .bind::<SmallInt, _>(k.cuboid)
+                    .bind::<Timestamp, _>(k.bucket)
+                    .bind::<Text, _>(k.values[0])
+                    .bind::<Text, _>(k.values[1])
+                    .bind::<Text, _>(k.values[2])
+                    .bind::<Text, _>(k.values[3])
+                    .bind::<Text, _>(k.values[4])
+                    .bind::<Text, _>(k.values[5])
+                    .bind::<Text, _>(k.values[6])
+                    .bind::<BigInt, _>(*n)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Filters: for each dimension, the values allowed.
+pub type Filters = Vec<(Dimension, Vec<String>)>;
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = Timestamp)]
+    bucket: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    poe: String,
+    #[diesel(sql_type = Text)]
+    direction: String,
+    #[diesel(sql_type = Text)]
+    nationality: String,
+    #[diesel(sql_type = Text)]
+    sex: String,
+    #[diesel(sql_type = Text)]
+    age_band: String,
+    #[diesel(sql_type = Text)]
+    purpose: String,
+    #[diesel(sql_type = Text)]
+    mode: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl CountRow {
+    fn values(self) -> (NaiveDateTime, [String; 7], i64) {
+        (
+            self.bucket,
+            [
+                self.poe,
+                self.direction,
+                self.nationality,
+                self.sex,
+                self.age_band,
+                self.purpose,
+                self.mode,
+            ],
+            self.n,
+        )
+    }
+}
+
+/// Placeholders differ: `$1` on PostgreSQL, `?` on SQLite.
+fn placeholder(conn: &DbConnection, n: usize) -> String {
+    match conn {
+        DbConnection::Pg(_) => format!("${n}"),
+        DbConnection::Sqlite(_) => "?".to_owned(),
+    }
+}
+
+/// Sums of one aggregate per kept bucket and `group` values, local `[from, to)`, filtered.
+/// Dimensions outside `group` come back as ''.
+pub fn sums(
+    conn: &mut DbConnection,
+    cuboid: Cuboid,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    group: DimSet,
+    filters: &Filters,
+) -> StoreResult<Vec<(NaiveDateTime, [String; 7], i64)>> {
+    let mut n = 0;
+    let mut next = |conn: &DbConnection| {
+        n += 1;
+        placeholder(conn, n)
+    };
+    let select: Vec<String> = Dimension::ALL
+        .iter()
+        .map(|d| {
+            if group.has(*d) {
+                d.as_str().to_owned()
+            } else {
+                format!("'' AS {}", d.as_str())
+            }
+        })
+        .collect();
+    let group_cols: Vec<&str> = group.iter().map(Dimension::as_str).collect();
+    let mut sql = format!(
+        "SELECT bucket, {}, CAST(SUM(count) AS BIGINT) AS n FROM movement_counts \
+         WHERE cuboid = {} AND bucket >= {} AND bucket < {}",
+        select.join(", "),
+        next(conn),
+        next(conn),
+        next(conn)
+    );
+    let mut binds: Vec<String> = Vec::new();
+    for (d, values) in filters {
+        let marks: Vec<String> = values.iter().map(|_| next(conn)).collect();
+        sql.push_str(&format!(" AND {} IN ({})", d.as_str(), marks.join(", ")));
+        binds.extend(values.iter().cloned());
+    }
+    sql.push_str(" GROUP BY bucket");
+    for c in &group_cols {
+        sql.push_str(", ");
+        sql.push_str(c);
+    }
+    let rows: Vec<CountRow> = crate::on_backend!(conn, |c| {
+        let mut q = diesel::sql_query(sql.clone())
+            .into_boxed()
+            .bind::<SmallInt, _>(cuboid.id)
+            .bind::<Timestamp, _>(from)
+            .bind::<Timestamp, _>(to);
+        for b in &binds {
+            q = q.bind::<Text, _>(b.clone());
+        }
+        q.load(c)
+    })?;
+    Ok(rows.into_iter().map(CountRow::values).collect())
+}
+
+/// A counted movement as read from the database.
+#[derive(Debug, Clone)]
+pub struct CountedRow {
+    occurred_at: NaiveDateTime,
+    poe: String,
+    direction: String,
+    nationality: String,
+    sex: String,
+    date_of_birth: NaiveDate,
+    purpose: String,
+    mode: String,
+}
+
+impl CountedRow {
+    /// What statistics know of it.
+    pub fn counted(&self) -> Counted<'_> {
+        Counted::new(
+            self.occurred_at,
+            &self.poe,
+            &self.direction,
+            &self.nationality,
+            &self.sex,
+            self.date_of_birth,
+            &self.purpose,
+            &self.mode,
+        )
+    }
+}
+
+/// The movements of UTC `[from, to)` that statistics count (not voided), filtered by every
+/// dimension except the age band (the caller filters that, having computed it).
+pub fn movements_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    filters: &Filters,
+) -> StoreResult<Vec<CountedRow>> {
+    const PAGE: i64 = 20_000;
+    let mut out = Vec::new();
+    let mut after: Option<(NaiveDateTime, String)> = None;
+    loop {
+        let mut q = movements::table
+            .filter(movements::voided_at.is_null())
+            .filter(movements::occurred_at.ge(from))
+            .filter(movements::occurred_at.lt(to))
+            .into_boxed();
+        for (d, values) in filters {
+            let v = values.clone();
+            q = match d {
+                Dimension::Poe => q.filter(movements::poe.eq_any(v)),
+                Dimension::Direction => q.filter(movements::direction.eq_any(v)),
+                Dimension::Nationality => q.filter(movements::nationality.eq_any(v)),
+                Dimension::Sex => q.filter(movements::sex.eq_any(v)),
+                Dimension::Purpose => q.filter(movements::purpose.eq_any(v)),
+                Dimension::Mode => q.filter(movements::mode.eq_any(v)),
+                Dimension::AgeBand => q,
+            };
+        }
+        if let Some((at, id)) = &after {
+            q = q.filter(
+                movements::occurred_at.gt(*at).or(movements::occurred_at
+                    .eq(*at)
+                    .and(movements::id.gt(id.clone()))),
+            );
+        }
+        type Row = (
+            String,
+            NaiveDateTime,
+            String,
+            String,
+            String,
+            String,
+            NaiveDate,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = q
+            .order((movements::occurred_at.asc(), movements::id.asc()))
+            .limit(PAGE)
+            .select((
+                movements::id,
+                movements::occurred_at,
+                movements::poe,
+                movements::direction,
+                movements::nationality,
+                movements::sex,
+                movements::date_of_birth,
+                movements::purpose,
+                movements::mode,
+            ))
+            .load(conn)?;
+        let full = rows.len() as i64 == PAGE;
+        after = rows.last().map(|r| (r.1, r.0.clone()));
+        for (_, occurred_at, poe, direction, nationality, sex, date_of_birth, purpose, mode) in rows
+        {
+            out.push(CountedRow {
+                occurred_at,
+                poe,
+                direction,
+                nationality,
+                sex,
+                date_of_birth,
+                purpose,
+                mode,
+            });
+        }
+        if !full {
+            return Ok(out);
+        }
+    }
+}
+
+/// Counts every counter from the movements and compares with the kept counters: the keys
+/// whose kept count differs (empty when all agree).
+pub fn check(conn: &mut DbConnection) -> StoreResult<Vec<(OwnedKey, i64, i64)>> {
+    let expected = recount(conn)?;
+    let mut kept: BTreeMap<OwnedKey, i64> = BTreeMap::new();
+    type Row = (
+        i16,
+        NaiveDateTime,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i64,
+    );
+    let rows: Vec<Row> = super::schema::movement_counts::table.load(conn)?;
+    for (cuboid, bucket, a, b, c, d, e, f, g, n) in rows {
+        if n != 0 {
+            kept.insert((cuboid, bucket, [a, b, c, d, e, f, g]), n);
+        }
+    }
+    let mut differences = Vec::new();
+    for (k, n) in &expected {
+        let have = kept.get(k).copied().unwrap_or(0);
+        if have != *n {
+            differences.push((k.clone(), *n, have));
+        }
+    }
+    for (k, n) in kept {
+        if !expected.contains_key(&k) {
+            differences.push((k, 0, n));
+        }
+    }
+    Ok(differences)
+}
+
+/// A range wider than any movement, within both databases' timestamp ranges.
+fn all_time() -> (NaiveDateTime, NaiveDateTime) {
+    let day = |y| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default()
+    };
+    (day(1900), day(9999))
+}
+
+/// A counter's key, owned: aggregate, bucket, values.
+pub type OwnedKey = (i16, NaiveDateTime, [String; 7]);
+
+/// Every counter as the movements say it should be.
+fn recount(conn: &mut DbConnection) -> StoreResult<BTreeMap<OwnedKey, i64>> {
+    let (from, to) = all_time();
+    let all = movements_between(conn, from, to, &Vec::new())?;
+    let counted: Vec<Counted<'_>> = all.iter().map(CountedRow::counted).collect();
+    Ok(crate::domain::stats::deltas(counted.iter(), 1)
+        .into_iter()
+        .map(|(k, n)| ((k.cuboid, k.bucket, k.values.map(str::to_owned)), n))
+        .collect())
+}
+
+/// Rebuilds every counter from the movements, in chunks (after a bulk load, or if a check
+/// ever found a difference). Call inside a transaction.
+pub fn rebuild(conn: &mut DbConnection) -> StoreResult<u64> {
+    diesel::delete(super::schema::movement_counts::table).execute(conn)?;
+    const PAGE: usize = 50_000;
+    let mut total = 0u64;
+    let mut after: Option<(NaiveDateTime, String)> = None;
+    loop {
+        let mut q = movements::table
+            .filter(movements::voided_at.is_null())
+            .into_boxed();
+        if let Some((at, id)) = &after {
+            q = q.filter(
+                movements::occurred_at.gt(*at).or(movements::occurred_at
+                    .eq(*at)
+                    .and(movements::id.gt(id.clone()))),
+            );
+        }
+        type Row = (
+            String,
+            NaiveDateTime,
+            String,
+            String,
+            String,
+            String,
+            NaiveDate,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = q
+            .order((movements::occurred_at.asc(), movements::id.asc()))
+            .limit(PAGE as i64)
+            .select((
+                movements::id,
+                movements::occurred_at,
+                movements::poe,
+                movements::direction,
+                movements::nationality,
+                movements::sex,
+                movements::date_of_birth,
+                movements::purpose,
+                movements::mode,
+            ))
+            .load(conn)?;
+        let full = rows.len() == PAGE;
+        after = rows.last().map(|r| (r.1, r.0.clone()));
+        total += rows.len() as u64;
+        let counted: Vec<Counted> = rows
+            .iter()
+            .map(|(_, at, poe, dir, nat, sex, dob, purpose, mode)| {
+                Counted::new(*at, poe, dir, nat, sex, *dob, purpose, mode)
+            })
+            .collect();
+        for chunk in crate::domain::stats::deltas(counted.iter(), 1).chunks(10_000) {
+            apply(conn, chunk)?;
+        }
+        if !full {
+            return Ok(total);
+        }
+    }
+}
