@@ -52,6 +52,7 @@ const fn rule(method: &'static str, path: &'static str, who: Who, scope: &'stati
 use Role::{Admin, Analyst, Immigration, Lra, PoeSystem, Police};
 
 const ADMIN: Who = Who::Roles(&[Admin]);
+const STATISTICS: Who = Who::Roles(&[Analyst, Admin]);
 const RECORDERS: Who = Who::Roles(&[Immigration, PoeSystem]);
 const ANY_USER: Who = Who::Roles(&[Admin, Immigration, Police, Lra, Analyst]);
 
@@ -110,6 +111,10 @@ pub const RULES: &[Rule] = &[
         Who::Roles(&[Immigration]),
         "the movement's POE",
     ),
+    rule("GET", "/stats/movements", STATISTICS, ""),
+    rule("GET", "/stats/summary", STATISTICS, ""),
+    rule("GET", "/stats/hour-profile", STATISTICS, ""),
+    rule("GET", "/stats/citizen-flow", STATISTICS, ""),
     rule("GET", "/audit", ADMIN, ""),
     rule("GET", "/audit/verify", ADMIN, ""),
 ];

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod csv;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -13,6 +14,7 @@ pub mod movements;
 pub mod observe;
 pub mod poe_systems;
 pub mod poes;
+pub mod stats;
 pub mod users;
 
 use actix_web::middleware::{DefaultHeaders, from_fn};
@@ -44,6 +46,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/movements/batch", web::post().to(movements::record_batch))
             .route("/movements/{id}", web::get().to(movements::get))
             .route("/movements/{id}/void", web::post().to(movements::void))
+            .route("/stats/movements", web::get().to(stats::movements))
+            .route("/stats/summary", web::get().to(stats::summary))
+            .route("/stats/hour-profile", web::get().to(stats::hour_profile))
+            .route("/stats/citizen-flow", web::get().to(stats::citizen_flow))
             .route("/audit", web::get().to(audit::list))
             .route("/audit/verify", web::get().to(audit::verify)),
     )

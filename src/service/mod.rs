@@ -3,3 +3,4 @@
 
 pub mod movements;
 pub mod registry;
+pub mod stats;

@@ -8,7 +8,9 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 use crate::config::StatsSettings;
 use crate::domain::movement::{LESOTHO, local_time, utc_of_local};
-use crate::domain::stats::{Counted, DimSet, Dimension, Grain, Interval, Piece, cuboid_for, plan, suppress};
+use crate::domain::stats::{
+    Counted, DimSet, Dimension, Grain, Interval, Piece, cuboid_for, plan, suppress,
+};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::store::counts::{self, CountedRow, Filters};
@@ -23,7 +25,10 @@ pub fn parse_bound(field: &str, s: &str) -> std::result::Result<NaiveDateTime, V
     DateTime::parse_from_rfc3339(s)
         .map(|t| crate::store::truncate_micros(t.naive_utc()))
         .map_err(|_| {
-            ValidationErrors::one(field, "must be a local date (YYYY-MM-DD) or an RFC 3339 instant")
+            ValidationErrors::one(
+                field,
+                "must be a local date (YYYY-MM-DD) or an RFC 3339 instant",
+            )
         })
 }
 
@@ -75,11 +80,15 @@ impl MovementQuery {
     }
 
     fn group(&self) -> DimSet {
-        self.group_by.iter().fold(DimSet::default(), |s, d| s.with(*d))
+        self.group_by
+            .iter()
+            .fold(DimSet::default(), |s, d| s.with(*d))
     }
 
     fn needed(&self) -> DimSet {
-        self.filters.iter().fold(self.group(), |s, (d, _)| s.with(*d))
+        self.filters
+            .iter()
+            .fold(self.group(), |s, (d, _)| s.with(*d))
     }
 
     /// Whether small cells must be withheld: the answer is broken down (or narrowed) by a
@@ -91,7 +100,11 @@ impl MovementQuery {
             .map(|(d, _)| *d)
             .filter(|d| d.is_sensitive())
             .fold(self.group(), |s, d| s.with(d));
-        if narrowed.iter().any(Dimension::is_sensitive) { narrowed } else { DimSet::default() }
+        if narrowed.iter().any(Dimension::is_sensitive) {
+            narrowed
+        } else {
+            DimSet::default()
+        }
     }
 }
 
@@ -118,18 +131,27 @@ pub struct StatsAnswer {
 }
 
 /// Exact counts for `q`.
-pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreResult<BTreeMap<(NaiveDateTime, Vec<String>), i64>> {
+pub fn count(
+    conn: &mut crate::store::DbConnection,
+    q: &MovementQuery,
+) -> StoreResult<BTreeMap<(NaiveDateTime, Vec<String>), i64>> {
     let group = q.group();
     let mut sums: BTreeMap<(NaiveDateTime, Vec<String>), i64> = BTreeMap::new();
     let keys_of = |values: &[&str; 7]| -> Vec<String> {
-        q.group_by.iter().map(|d| values[d.index()].to_owned()).collect()
+        q.group_by
+            .iter()
+            .map(|d| values[d.index()].to_owned())
+            .collect()
     };
     for piece in plan(q.from, q.to, q.interval, q.needed()) {
         match piece {
             Piece::Kept { cuboid, from, to } => {
-                for (bucket, values, n) in counts::sums(conn, cuboid, from, to, group, &q.filters)? {
+                for (bucket, values, n) in counts::sums(conn, cuboid, from, to, group, &q.filters)?
+                {
                     let refs: [&str; 7] = std::array::from_fn(|i| values[i].as_str());
-                    *sums.entry((q.interval.bucket(bucket), keys_of(&refs))).or_insert(0) += n;
+                    *sums
+                        .entry((q.interval.bucket(bucket), keys_of(&refs)))
+                        .or_insert(0) += n;
                 }
             }
             Piece::Movements { from, to } => {
@@ -140,7 +162,9 @@ pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreR
                         .filters
                         .iter()
                         .filter(|(d, _)| *d == Dimension::AgeBand)
-                        .all(|(_, allowed)| allowed.iter().any(|a| a == m.value(Dimension::AgeBand)));
+                        .all(|(_, allowed)| {
+                            allowed.iter().any(|a| a == m.value(Dimension::AgeBand))
+                        });
                     if age_ok {
                         let bucket = q.interval.bucket(local_time(m.occurred_at));
                         *sums.entry((bucket, keys_of(&m.values))).or_insert(0) += 1;
@@ -158,14 +182,22 @@ pub async fn movements(db: &Db, q: MovementQuery, k: i64) -> Result<StatsAnswer>
     let query = q.clone();
     let sums = db.read(move |c| count(c, &query)).await?;
     let sensitive = q.sensitive();
-    let mut answer = StatsAnswer { rows: Vec::with_capacity(sums.len()), total: 0, suppressed_cells: 0 };
+    let mut answer = StatsAnswer {
+        rows: Vec::with_capacity(sums.len()),
+        total: 0,
+        suppressed_cells: 0,
+    };
     for ((bucket, keys), n) in sums {
         answer.total += n;
         let shown = suppress(n, sensitive, k);
         if shown.is_none() {
             answer.suppressed_cells += 1;
         }
-        answer.rows.push(StatsRow { bucket, keys, count: shown });
+        answer.rows.push(StatsRow {
+            bucket,
+            keys,
+            count: shown,
+        });
     }
     Ok(answer)
 }
@@ -189,13 +221,25 @@ pub struct PoeDay {
 pub async fn summary(db: &Db, poes: Vec<String>, date: NaiveDate) -> Result<Vec<PoeDay>> {
     let from_local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     let to_local = from_local + chrono::Duration::days(1);
-    let cuboid = cuboid_for(Grain::Day, DimSet::of(&[Dimension::Poe, Dimension::Direction]))
-        .ok_or_else(|| Error::Internal("no daily aggregate by post and direction".to_owned()))?;
+    let cuboid = cuboid_for(
+        Grain::Day,
+        DimSet::of(&[Dimension::Poe, Dimension::Direction]),
+    )
+    .ok_or_else(|| Error::Internal("no daily aggregate by post and direction".to_owned()))?;
     db.read(move |c| {
         let group = DimSet::of(&[Dimension::Poe, Dimension::Direction]);
         let sums = counts::sums(c, cuboid, from_local, to_local, group, &Vec::new())?;
-        let hits = crate::store::counts::alert_hits_by_poe(c, utc_of_local(from_local), utc_of_local(to_local))?;
-        let latest = crate::store::counts::latest_by_poe(c, &poes, utc_of_local(from_local), utc_of_local(to_local))?;
+        let hits = crate::store::watchlist::hits_by_poe(
+            c,
+            utc_of_local(from_local),
+            utc_of_local(to_local),
+        )?;
+        let latest = crate::store::movements::latest_by_poe(
+            c,
+            &poes,
+            utc_of_local(from_local),
+            utc_of_local(to_local),
+        )?;
         Ok(poes
             .iter()
             .map(|poe| {
@@ -220,7 +264,12 @@ pub async fn summary(db: &Db, poes: Vec<String>, date: NaiveDate) -> Result<Vec<
 }
 
 /// The mean count of each of the 168 hours of the week, Monday 00:00 first.
-pub async fn hour_profile(db: &Db, poes: Option<Vec<String>>, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<f64>> {
+pub async fn hour_profile(
+    db: &Db,
+    poes: Option<Vec<String>>,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<f64>> {
     let (from_local, to_local) = (local_time(from), local_time(to));
     let cuboid = cuboid_for(Grain::Hour, DimSet::of(&[Dimension::Poe]))
         .ok_or_else(|| Error::Internal("no hourly aggregate by post".to_owned()))?;
@@ -228,7 +277,8 @@ pub async fn hour_profile(db: &Db, poes: Option<Vec<String>>, from: NaiveDateTim
     let sums = db
         .read(move |c| counts::sums(c, cuboid, from_local, to_local, DimSet::default(), &filters))
         .await?;
-    let slot = |t: NaiveDateTime| t.weekday().num_days_from_monday() as usize * 24 + t.hour() as usize;
+    let slot =
+        |t: NaiveDateTime| t.weekday().num_days_from_monday() as usize * 24 + t.hour() as usize;
     let mut totals = [0i64; 168];
     for (bucket, _, n) in sums {
         totals[slot(bucket)] += n;
@@ -241,6 +291,12 @@ pub async fn hour_profile(db: &Db, poes: Option<Vec<String>>, from: NaiveDateTim
         t += chrono::Duration::hours(1);
     }
     Ok((0..168)
-        .map(|i| if occurrences[i] == 0 { 0.0 } else { totals[i] as f64 / occurrences[i] as f64 })
+        .map(|i| {
+            if occurrences[i] == 0 {
+                0.0
+            } else {
+                totals[i] as f64 / occurrences[i] as f64
+            }
+        })
         .collect())
 }

@@ -788,3 +788,28 @@ fn mark_voided(
     .execute(conn)?;
     Ok(n == 1)
 }
+
+/// The latest crossing (not voided) per POE in UTC `[from, to)`: one indexed look-up each.
+pub fn latest_by_poe(
+    conn: &mut DbConnection,
+    poes: &[String],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> StoreResult<HashMap<String, NaiveDateTime>> {
+    let mut out = HashMap::new();
+    for poe in poes {
+        let latest: Option<NaiveDateTime> = movements::table
+            .filter(movements::poe.eq(poe))
+            .filter(movements::voided_at.is_null())
+            .filter(movements::occurred_at.ge(from))
+            .filter(movements::occurred_at.lt(to))
+            .order(movements::occurred_at.desc())
+            .select(movements::occurred_at)
+            .first(conn)
+            .optional()?;
+        if let Some(t) = latest {
+            out.insert(poe.clone(), t);
+        }
+    }
+    Ok(out)
+}

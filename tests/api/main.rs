@@ -15,4 +15,5 @@ mod health;
 mod movements;
 mod poe_systems;
 mod poes;
+mod stats;
 mod users;

@@ -1,0 +1,636 @@
+//! `/stats/*`: HOBA's statistics (analysts and admins), as JSON or CSV. No answer holds a
+//! name, a document number or a date of birth: every dimension is a code or a category.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::{IntoParams, ToSchema};
+
+use super::csv;
+use super::extract::ApiQuery;
+use crate::domain::movement::{Direction, LESOTHO_TZ, Mode, Purpose, local_time};
+use crate::domain::poe::PoeCode;
+use crate::domain::stats::{AGE_BANDS, DimSet, Dimension, Interval, suppress};
+use crate::domain::traveller::{Sex, StateCode};
+use crate::domain::validation::ValidationErrors;
+use crate::error::Result;
+use crate::service::stats::{self as service, MovementQuery, format_bucket, parse_bound};
+use crate::startup::AppState;
+use crate::store::counts::Filters;
+
+/// `GET /stats/movements`
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MovementStatsQuery {
+    /// Start, inclusive: a local date (`2026-01-01`, its midnight in Lesotho) or an RFC 3339 instant.
+    pub from: Option<String>,
+    /// End, exclusive, likewise.
+    pub to: Option<String>,
+    /// `hour`, `day` (default), `week` (from Monday) or `month`.
+    pub interval: Option<String>,
+    /// Comma-separated: `poe`, `direction`, `nationality`, `sex`, `age_band`, `purpose`, `mode`.
+    pub group_by: Option<String>,
+    /// Only these POEs (comma-separated codes).
+    pub poe: Option<String>,
+    /// `entry` or `exit`.
+    pub direction: Option<String>,
+    /// Only these nationalities (ICAO codes).
+    pub nationality: Option<String>,
+    /// Only `F`, `M` or `X`.
+    pub sex: Option<String>,
+    /// Only these age bands (`0-14`, `15-24`, …, `65+`).
+    pub age_band: Option<String>,
+    /// Only these purposes.
+    pub purpose: Option<String>,
+    /// Only these modes.
+    pub mode: Option<String>,
+    /// `json` (default) or `csv`; `Accept: text/csv` also gives CSV.
+    pub format: Option<String>,
+}
+
+/// A statistics answer. Each row holds `bucket`, one key per `group_by` dimension, and
+/// `count` (null when withheld as a small cell).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovementStats {
+    /// The interval.
+    #[schema(example = "day")]
+    pub interval: String,
+    /// Always `Africa/Maseru`: buckets are Lesotho time.
+    #[schema(example = "Africa/Maseru")]
+    pub timezone: &'static str,
+    /// The range asked for (RFC 3339, Lesotho time).
+    pub from: String,
+    /// End of the range (exclusive).
+    pub to: String,
+    /// The dimensions, in the order asked for.
+    pub group_by: Vec<String>,
+    /// Rows by bucket, then keys; buckets without movements are absent.
+    #[schema(value_type = Vec<Object>, example = json!([{"bucket": "2026-01-02T00:00:00+02:00", "poe": "MSU", "count": 15231}]))]
+    pub rows: Vec<Map<String, Value>>,
+    /// All matching non-voided movements, withheld cells included.
+    pub total: i64,
+    /// How many cells were withheld (counts from 1 to k-1 in a breakdown by nationality, sex
+    /// or age band).
+    pub suppressed_cells: i64,
+}
+
+fn list(s: &Option<String>) -> Vec<String> {
+    s.as_deref()
+        .map(|v| {
+            v.split(',')
+                .map(|x| x.trim().to_owned())
+                .filter(|x| !x.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses a comma list of one dimension's values, each checked by `check`.
+fn filter_values(
+    errors: &mut ValidationErrors,
+    field: &'static str,
+    raw: &Option<String>,
+    check: impl Fn(&str) -> std::result::Result<String, ValidationErrors>,
+) -> Option<Vec<String>> {
+    raw.as_ref()?;
+    let values: Vec<String> = list(raw)
+        .iter()
+        .filter_map(|v| errors.take(field, check(v)))
+        .collect();
+    if values.is_empty() {
+        errors.push(field, "must list at least one value");
+        return None;
+    }
+    Some(values)
+}
+
+fn filters(q: &MovementStatsQuery, errors: &mut ValidationErrors) -> Filters {
+    let mut f: Filters = Vec::new();
+    let mut add = |d: Dimension, v: Option<Vec<String>>| {
+        if let Some(v) = v {
+            f.push((d, v));
+        }
+    };
+    add(
+        Dimension::Poe,
+        filter_values(errors, "poe", &q.poe, |v| {
+            PoeCode::parse(v).map(|c| c.to_string())
+        }),
+    );
+    add(
+        Dimension::Direction,
+        filter_values(errors, "direction", &q.direction, |v| {
+            Direction::parse(v).map(|d| d.as_str().to_owned())
+        }),
+    );
+    add(
+        Dimension::Nationality,
+        filter_values(errors, "nationality", &q.nationality, |v| {
+            StateCode::parse(v).map(|c| c.to_string())
+        }),
+    );
+    add(
+        Dimension::Sex,
+        filter_values(errors, "sex", &q.sex, |v| {
+            Sex::parse(v).map(|s| s.as_str().to_owned())
+        }),
+    );
+    add(
+        Dimension::AgeBand,
+        filter_values(errors, "age_band", &q.age_band, |v| {
+            AGE_BANDS
+                .iter()
+                .find(|b| **b == v)
+                .map(|b| (*b).to_owned())
+                .ok_or_else(|| {
+                    ValidationErrors::one("", format!("must be one of {}", AGE_BANDS.join(", ")))
+                })
+        }),
+    );
+    add(
+        Dimension::Purpose,
+        filter_values(errors, "purpose", &q.purpose, |v| {
+            Purpose::parse(v).map(|p| p.as_str().to_owned())
+        }),
+    );
+    add(
+        Dimension::Mode,
+        filter_values(errors, "mode", &q.mode, |v| {
+            Mode::parse(v).map(|m| m.as_str().to_owned())
+        }),
+    );
+    f
+}
+
+/// The range of a query; both bounds are required.
+fn range(
+    errors: &mut ValidationErrors,
+    from: &Option<String>,
+    to: &Option<String>,
+) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    let mut bound = |field: &'static str, v: &Option<String>| match v {
+        Some(s) => parse_bound(field, s)
+            .map_err(|e| errors.extend_prefixed("", e))
+            .ok(),
+        None => {
+            errors.push(field, "is required (a local date or an RFC 3339 instant)");
+            None
+        }
+    };
+    let from = bound("from", from);
+    let to = bound("to", to);
+    from.zip(to)
+}
+
+fn interval(errors: &mut ValidationErrors, raw: &Option<String>) -> Option<Interval> {
+    match raw {
+        None => Some(Interval::Day),
+        Some(s) => errors.take("interval", Interval::parse(s)),
+    }
+}
+
+/// Counts of non-voided movements by bucket and dimension. Exact at the moment of the query:
+/// late arrivals and voids included.
+#[utoipa::path(get, path = "/api/v1/stats/movements", tag = "statistics", params(MovementStatsQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "JSON, or CSV with the same rows", body = MovementStats),
+        (status = 422, description = "Unknown interval or dimension, a personal field, `from` not before `to`, or a span too long for the interval", body = super::error::Problem),
+    ))]
+pub async fn movements(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiQuery(q): ApiQuery<MovementStatsQuery>,
+) -> Result<HttpResponse> {
+    let mut errors = ValidationErrors::default();
+    let csv_wanted = errors
+        .take("format", csv::wants_csv(&req, q.format.as_deref()))
+        .unwrap_or(false);
+    let range = range(&mut errors, &q.from, &q.to);
+    let interval = interval(&mut errors, &q.interval);
+    let mut group_by: Vec<Dimension> = Vec::new();
+    for name in list(&q.group_by) {
+        if let Some(d) = errors.take("group_by", Dimension::parse(&name)) {
+            if !group_by.contains(&d) {
+                group_by.push(d);
+            }
+        }
+    }
+    let filters = filters(&q, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let (Some((from, to)), Some(interval)) = (range, interval) else {
+        return Err(ValidationErrors::one("", "invalid query").into());
+    };
+    let query = MovementQuery {
+        from,
+        to,
+        interval,
+        group_by: group_by.clone(),
+        filters,
+    };
+    query.validate(&state.settings.stats)?;
+    let answer = service::movements(&state.db, query, state.settings.stats.min_cell_count).await?;
+
+    if csv_wanted {
+        let mut header = vec!["bucket"];
+        header.extend(group_by.iter().map(|d| d.as_str()));
+        header.push("count");
+        let rows = answer.rows.into_iter().map(|r| {
+            let mut v = vec![format_bucket(r.bucket)];
+            v.extend(r.keys);
+            v.push(r.count.map(|n| n.to_string()).unwrap_or_default());
+            v
+        });
+        return Ok(csv::response("movements.csv", &header, rows));
+    }
+    let rows = answer
+        .rows
+        .into_iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("bucket".into(), json!(format_bucket(r.bucket)));
+            for (d, k) in group_by.iter().zip(r.keys) {
+                m.insert(d.as_str().into(), json!(k));
+            }
+            m.insert("count".into(), json!(r.count));
+            m
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(MovementStats {
+        interval: interval.as_str().to_owned(),
+        timezone: LESOTHO_TZ,
+        from: format_bucket(local_time(from)),
+        to: format_bucket(local_time(to)),
+        group_by: group_by.iter().map(|d| d.as_str().to_owned()).collect(),
+        rows,
+        total: answer.total,
+        suppressed_cells: answer.suppressed_cells,
+    }))
+}
+
+/// `GET /stats/summary`
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// Local date (default: today in Lesotho).
+    pub date: Option<String>,
+    /// `json` or `csv`.
+    pub format: Option<String>,
+}
+
+/// One POE on the day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoeSummary {
+    /// Code.
+    pub poe: String,
+    /// Name.
+    pub name: String,
+    /// Entries (non-voided).
+    pub entries: i64,
+    /// Exits.
+    pub exits: i64,
+    /// Entries minus exits.
+    pub net: i64,
+    /// Watchlist hits.
+    pub alert_hits: i64,
+    /// The latest crossing of the day.
+    pub last_event_at: Option<String>,
+    /// Whether the post is open now (today only; null for other days).
+    pub open_now: Option<bool>,
+}
+
+/// The day at a glance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Summary {
+    /// The local date.
+    pub date: NaiveDate,
+    /// `Africa/Maseru`.
+    pub timezone: &'static str,
+    /// One row per POE, by code.
+    pub rows: Vec<PoeSummary>,
+}
+
+/// Per POE for one local day: entries, exits, net, watchlist hits, and the time of the last
+/// crossing.
+#[utoipa::path(get, path = "/api/v1/stats/summary", tag = "statistics", params(SummaryQuery), security(("bearer" = [])),
+    responses((status = 200, body = Summary), (status = 422, body = super::error::Problem)))]
+pub async fn summary(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiQuery(q): ApiQuery<SummaryQuery>,
+) -> Result<HttpResponse> {
+    let mut errors = ValidationErrors::default();
+    let csv_wanted = errors
+        .take("format", csv::wants_csv(&req, q.format.as_deref()))
+        .unwrap_or(false);
+    let now = Utc::now().naive_utc();
+    let today = local_time(now).date();
+    let date = match &q.date {
+        None => Some(today),
+        Some(d) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push("date", "must be a local date, YYYY-MM-DD");
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let date = date.unwrap_or(today);
+    let registry = state.registry.get(&state.db).await?;
+    let codes: Vec<String> = registry.iter().map(|p| p.code.clone()).collect();
+    let days = service::summary(&state.db, codes, date).await?;
+    let rows: Vec<PoeSummary> = days
+        .into_iter()
+        .map(|d| {
+            let poe = registry.iter().find(|p| p.code == d.poe);
+            PoeSummary {
+                name: poe.map(|p| p.name.clone()).unwrap_or_default(),
+                open_now: (date == today)
+                    .then(|| poe.is_some_and(|p| p.hours.is_open_at(local_time(now)))),
+                net: d.entries - d.exits,
+                last_event_at: d.last_event_at.map(|t| format_bucket(local_time(t))),
+                poe: d.poe,
+                entries: d.entries,
+                exits: d.exits,
+                alert_hits: d.alert_hits,
+            }
+        })
+        .collect();
+    if csv_wanted {
+        let header = [
+            "poe",
+            "name",
+            "entries",
+            "exits",
+            "net",
+            "alert_hits",
+            "last_event_at",
+            "open_now",
+        ];
+        let lines = rows.into_iter().map(|r| {
+            vec![
+                r.poe,
+                r.name,
+                r.entries.to_string(),
+                r.exits.to_string(),
+                r.net.to_string(),
+                r.alert_hits.to_string(),
+                r.last_event_at.unwrap_or_default(),
+                r.open_now.map(|b| b.to_string()).unwrap_or_default(),
+            ]
+        });
+        return Ok(csv::response(
+            &format!("summary-{date}.csv"),
+            &header,
+            lines,
+        ));
+    }
+    Ok(HttpResponse::Ok().json(Summary {
+        date,
+        timezone: LESOTHO_TZ,
+        rows,
+    }))
+}
+
+/// `GET /stats/hour-profile`
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HourProfileQuery {
+    /// Only these POEs (comma-separated; default all).
+    pub poe: Option<String>,
+    /// Start (local date, or an instant on a whole hour).
+    pub from: Option<String>,
+    /// End, exclusive (likewise).
+    pub to: Option<String>,
+    /// `json` or `csv`.
+    pub format: Option<String>,
+}
+
+/// One hour of the week.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HourCell {
+    /// 1 = Monday … 7 = Sunday.
+    pub weekday: u32,
+    /// Local hour, 0–23.
+    pub hour: u32,
+    /// Mean crossings in that hour over the range.
+    pub mean: f64,
+}
+
+/// The hour-of-week profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HourProfile {
+    /// The POEs, or null for all.
+    pub poe: Option<Vec<String>>,
+    /// Range start.
+    pub from: String,
+    /// Range end (exclusive).
+    pub to: String,
+    /// `Africa/Maseru`.
+    pub timezone: &'static str,
+    /// 168 cells, Monday 00:00 first.
+    pub cells: Vec<HourCell>,
+}
+
+/// The mean count for each of the 7 × 24 hours of the week over a range, for staffing.
+#[utoipa::path(get, path = "/api/v1/stats/hour-profile", tag = "statistics", params(HourProfileQuery), security(("bearer" = [])),
+    responses((status = 200, body = HourProfile), (status = 422, body = super::error::Problem)))]
+pub async fn hour_profile(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiQuery(q): ApiQuery<HourProfileQuery>,
+) -> Result<HttpResponse> {
+    let mut errors = ValidationErrors::default();
+    let csv_wanted = errors
+        .take("format", csv::wants_csv(&req, q.format.as_deref()))
+        .unwrap_or(false);
+    let range = range(&mut errors, &q.from, &q.to);
+    let poes = filter_values(&mut errors, "poe", &q.poe, |v| {
+        PoeCode::parse(v).map(|c| c.to_string())
+    });
+    if let Some((from, to)) = range {
+        use crate::domain::stats::Grain;
+        for (field, t) in [("from", from), ("to", to)] {
+            if !Grain::Hour.is_boundary(local_time(t)) {
+                errors.push(field, "must fall on a whole hour");
+            }
+        }
+        if from >= to {
+            errors.push("from", "must be before `to`");
+        } else if to - from > chrono::Duration::days(366) {
+            errors.push("to", "the span is too long: at most 366 days");
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let Some((from, to)) = range else {
+        return Err(ValidationErrors::one("", "invalid query").into());
+    };
+    let means = service::hour_profile(&state.db, poes.clone(), from, to).await?;
+    let cells: Vec<HourCell> = means
+        .into_iter()
+        .enumerate()
+        .map(|(i, mean)| HourCell {
+            weekday: i as u32 / 24 + 1,
+            hour: i as u32 % 24,
+            mean: (mean * 100.0).round() / 100.0,
+        })
+        .collect();
+    if csv_wanted {
+        let lines = cells.iter().map(|c| {
+            vec![
+                c.weekday.to_string(),
+                c.hour.to_string(),
+                format!("{:.2}", c.mean),
+            ]
+        });
+        return Ok(csv::response(
+            "hour-profile.csv",
+            &["weekday", "hour", "mean"],
+            lines,
+        ));
+    }
+    Ok(HttpResponse::Ok().json(HourProfile {
+        poe: poes,
+        from: format_bucket(local_time(from)),
+        to: format_bucket(local_time(to)),
+        timezone: LESOTHO_TZ,
+        cells,
+    }))
+}
+
+/// `GET /stats/citizen-flow`
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CitizenFlowQuery {
+    /// Start: local date or RFC 3339 instant.
+    pub from: Option<String>,
+    /// End, exclusive.
+    pub to: Option<String>,
+    /// `hour`, `day` (default), `week` or `month`.
+    pub interval: Option<String>,
+    /// `json` or `csv`.
+    pub format: Option<String>,
+}
+
+/// Citizens in one bucket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlowRow {
+    /// Local start of the bucket.
+    pub bucket: String,
+    /// Citizens entering (returning home); null when withheld.
+    pub entries: Option<i64>,
+    /// Citizens leaving; null when withheld.
+    pub exits: Option<i64>,
+    /// Entries minus exits (returnees when positive); null when either is withheld.
+    pub net: Option<i64>,
+}
+
+/// Citizens' flow.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CitizenFlow {
+    /// Interval.
+    pub interval: String,
+    /// `Africa/Maseru`.
+    pub timezone: &'static str,
+    /// The citizens' state.
+    pub nationality: String,
+    /// Buckets with any movement.
+    pub rows: Vec<FlowRow>,
+    /// Total entries.
+    pub entries: i64,
+    /// Total exits.
+    pub exits: i64,
+    /// Total net (returnees).
+    pub net: i64,
+    /// Cells withheld.
+    pub suppressed_cells: i64,
+}
+
+/// Net flow of citizens (Basotho): entries, exits and their difference per bucket.
+#[utoipa::path(get, path = "/api/v1/stats/citizen-flow", tag = "statistics", params(CitizenFlowQuery), security(("bearer" = [])),
+    responses((status = 200, body = CitizenFlow), (status = 422, body = super::error::Problem)))]
+pub async fn citizen_flow(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ApiQuery(q): ApiQuery<CitizenFlowQuery>,
+) -> Result<HttpResponse> {
+    let mut errors = ValidationErrors::default();
+    let csv_wanted = errors
+        .take("format", csv::wants_csv(&req, q.format.as_deref()))
+        .unwrap_or(false);
+    let range = range(&mut errors, &q.from, &q.to);
+    let interval = interval(&mut errors, &q.interval);
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let (Some((from, to)), Some(interval)) = (range, interval) else {
+        return Err(ValidationErrors::one("", "invalid query").into());
+    };
+    let home = state.settings.stays.home_state.clone();
+    let query = MovementQuery {
+        from,
+        to,
+        interval,
+        group_by: vec![Dimension::Direction],
+        filters: vec![(Dimension::Nationality, vec![home.clone()])],
+    };
+    query.validate(&state.settings.stats)?;
+    let db = state.db.clone();
+    let sums = db.read(move |c| service::count(c, &query)).await?;
+    let k = state.settings.stats.min_cell_count;
+    let sensitive = DimSet::of(&[Dimension::Nationality]);
+    let mut by_bucket: std::collections::BTreeMap<NaiveDateTime, (i64, i64)> = Default::default();
+    for ((bucket, keys), n) in sums {
+        let e = by_bucket.entry(bucket).or_default();
+        if keys.first().map(String::as_str) == Some("entry") {
+            e.0 += n
+        } else {
+            e.1 += n
+        }
+    }
+    let mut flow = CitizenFlow {
+        interval: interval.as_str().to_owned(),
+        timezone: LESOTHO_TZ,
+        nationality: home,
+        rows: Vec::new(),
+        entries: 0,
+        exits: 0,
+        net: 0,
+        suppressed_cells: 0,
+    };
+    for (bucket, (entries, exits)) in by_bucket {
+        flow.entries += entries;
+        flow.exits += exits;
+        let shown_entries = suppress(entries, sensitive, k);
+        let shown_exits = suppress(exits, sensitive, k);
+        flow.suppressed_cells +=
+            i64::from(shown_entries.is_none()) + i64::from(shown_exits.is_none());
+        flow.rows.push(FlowRow {
+            bucket: format_bucket(bucket),
+            entries: shown_entries,
+            exits: shown_exits,
+            net: shown_entries.zip(shown_exits).map(|(a, b)| a - b),
+        });
+    }
+    flow.net = flow.entries - flow.exits;
+    if csv_wanted {
+        let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        let lines = flow
+            .rows
+            .into_iter()
+            .map(|r| vec![r.bucket, num(r.entries), num(r.exits), num(r.net)]);
+        return Ok(csv::response(
+            "citizen-flow.csv",
+            &["bucket", "entries", "exits", "net"],
+            lines,
+        ));
+    }
+    Ok(HttpResponse::Ok().json(flow))
+}
