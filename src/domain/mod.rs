@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod codes;
+pub mod declaration;
 pub mod movement;
 pub mod mrz;
 pub mod poe;

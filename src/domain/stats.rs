@@ -221,9 +221,11 @@ pub struct Cuboid {
 use Dimension::{AgeBand, Direction as Dir, Mode, Nationality, Poe, Purpose, Sex};
 
 /// The aggregates kept. Chosen for the questions HOBA ask most (posts and directions at any
-/// grain, demographic and travel breakdowns by day and month) against the cost of keeping
-/// them on every write (one upsert row per distinct key per batch).
-pub const CUBOIDS: [Cuboid; 6] = [
+/// grain; demographic and travel breakdowns by day and month, per post or national) against
+/// the cost of keeping them on every write (one upsert row per distinct key per batch; see
+/// BENCHMARKS.md). Sizes at ten million movements a year: the daily full aggregate is the only
+/// large one, and answers only questions crossing demography with travel by day.
+pub const CUBOIDS: [Cuboid; 9] = [
     Cuboid {
         id: 1,
         grain: Grain::Hour,
@@ -253,6 +255,21 @@ pub const CUBOIDS: [Cuboid; 6] = [
         id: 6,
         grain: Grain::Month,
         dims: DimSet::of(&[Poe, Dir, Purpose, Mode]),
+    },
+    Cuboid {
+        id: 7,
+        grain: Grain::Day,
+        dims: DimSet::of(&[Dir, Nationality, Sex, AgeBand]),
+    },
+    Cuboid {
+        id: 8,
+        grain: Grain::Month,
+        dims: DimSet::of(&[Dir, Nationality, Sex, AgeBand]),
+    },
+    Cuboid {
+        id: 9,
+        grain: Grain::Day,
+        dims: DimSet::of(&[Dir, Purpose, Mode]),
     },
 ];
 

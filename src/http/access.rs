@@ -52,6 +52,7 @@ const fn rule(method: &'static str, path: &'static str, who: Who, scope: &'stati
 use Role::{Admin, Analyst, Immigration, Lra, PoeSystem, Police};
 
 const ADMIN: Who = Who::Roles(&[Admin]);
+const POLICE: Who = Who::Roles(&[Police]);
 const STATISTICS: Who = Who::Roles(&[Analyst, Admin]);
 const RECORDERS: Who = Who::Roles(&[Immigration, PoeSystem]);
 const ANY_USER: Who = Who::Roles(&[Admin, Immigration, Police, Lra, Analyst]);
@@ -110,6 +111,40 @@ pub const RULES: &[Rule] = &[
         "/movements/{id}/void",
         Who::Roles(&[Immigration]),
         "the movement's POE",
+    ),
+    rule(
+        "POST",
+        "/movements/{id}/declarations",
+        Who::Roles(&[Lra]),
+        "the movement's POE; movements with a vehicle",
+    ),
+    rule(
+        "GET",
+        "/movements/{id}/declarations",
+        Who::Roles(&[Lra]),
+        "the movement's POE; movements with a vehicle",
+    ),
+    rule(
+        "GET",
+        "/travellers/history",
+        Who::Roles(&[Immigration, Police]),
+        "national; police state a reason",
+    ),
+    rule(
+        "GET",
+        "/stays",
+        Who::Roles(&[Immigration]),
+        "stays opened at their POEs",
+    ),
+    rule("GET", "/watchlist", POLICE, ""),
+    rule("POST", "/watchlist", POLICE, ""),
+    rule("DELETE", "/watchlist/{id}", POLICE, ""),
+    rule("GET", "/alert-hits", POLICE, "their POEs"),
+    rule(
+        "POST",
+        "/alert-hits/{id}/acknowledge",
+        POLICE,
+        "the hit's POE",
     ),
     rule("GET", "/stats/movements", STATISTICS, ""),
     rule("GET", "/stats/summary", STATISTICS, ""),
@@ -255,6 +290,27 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_route_has_exactly_one_row_and_every_row_a_route() {
+        for (method, path) in crate::http::API_ROUTES {
+            let method = method.to_ascii_uppercase();
+            assert!(
+                RULES.iter().any(|r| r.method == method && r.path == *path),
+                "{method} {path} has no row in the access table"
+            );
+        }
+        for r in RULES {
+            assert!(
+                crate::http::API_ROUTES
+                    .iter()
+                    .any(|(m, p)| m.eq_ignore_ascii_case(r.method) && *p == r.path),
+                "the access table names {} {}, which is not a route",
+                r.method,
+                r.path
+            );
         }
     }
 

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod csv;
+pub mod declarations;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -15,43 +16,72 @@ pub mod observe;
 pub mod poe_systems;
 pub mod poes;
 pub mod stats;
+pub mod stays;
+pub mod travellers;
 pub mod users;
+pub mod watchlist;
 
 use actix_web::middleware::{DefaultHeaders, from_fn};
-use actix_web::web;
+use actix_web::{Scope, web};
 
 use crate::error::Error;
+
+/// Declares the API routes once: registers them and lists them in [`API_ROUTES`], which the
+/// access table and the OpenAPI document are checked against.
+macro_rules! api_routes {
+    ($( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Every API route: method and path under `/api/v1`, in registration order.
+        pub const API_ROUTES: &[(&str, &str)] = &[ $( (stringify!($method), $path) ),* ];
+
+        fn api_scope() -> Scope {
+            web::scope(access::API_PREFIX)
+                $( .route($path, web::$method().to($handler)) )*
+        }
+    };
+}
+
+api_routes! {
+    post "/auth/login" => auth::login,
+    post "/auth/refresh" => auth::refresh,
+    post "/auth/logout" => auth::logout,
+    post "/auth/token" => auth::system_token,
+    get "/users" => users::list,
+    post "/users" => users::create,
+    get "/users/{id}" => users::get,
+    patch "/users/{id}" => users::update,
+    get "/poe-systems" => poe_systems::list,
+    post "/poe-systems" => poe_systems::create,
+    delete "/poe-systems/{id}" => poe_systems::delete,
+    get "/poes" => poes::list,
+    patch "/poes/{code}" => poes::update,
+    post "/movements" => movements::record_one,
+    get "/movements" => movements::list,
+    post "/movements/batch" => movements::record_batch,
+    get "/movements/{id}" => movements::get,
+    post "/movements/{id}/void" => movements::void,
+    post "/movements/{id}/declarations" => declarations::create,
+    get "/movements/{id}/declarations" => declarations::list,
+    get "/travellers/history" => travellers::history,
+    get "/stays" => stays::list,
+    get "/watchlist" => watchlist::list,
+    post "/watchlist" => watchlist::create,
+    delete "/watchlist/{id}" => watchlist::remove,
+    get "/alert-hits" => watchlist::hits,
+    post "/alert-hits/{id}/acknowledge" => watchlist::acknowledge,
+    get "/stats/movements" => stats::movements,
+    get "/stats/summary" => stats::summary,
+    get "/stats/hour-profile" => stats::hour_profile,
+    get "/stats/citizen-flow" => stats::citizen_flow,
+    get "/audit" => audit::list,
+    get "/audit/verify" => audit::verify,
+}
 
 /// Registers every route. The API scope is wrapped in the access middleware.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope(access::API_PREFIX)
+        api_scope()
             .wrap(from_fn(access::enforce))
-            .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
-            .route("/auth/login", web::post().to(auth::login))
-            .route("/auth/refresh", web::post().to(auth::refresh))
-            .route("/auth/logout", web::post().to(auth::logout))
-            .route("/auth/token", web::post().to(auth::system_token))
-            .route("/users", web::get().to(users::list))
-            .route("/users", web::post().to(users::create))
-            .route("/users/{id}", web::get().to(users::get))
-            .route("/users/{id}", web::patch().to(users::update))
-            .route("/poe-systems", web::get().to(poe_systems::list))
-            .route("/poe-systems", web::post().to(poe_systems::create))
-            .route("/poe-systems/{id}", web::delete().to(poe_systems::delete))
-            .route("/poes", web::get().to(poes::list))
-            .route("/poes/{code}", web::patch().to(poes::update))
-            .route("/movements", web::post().to(movements::record_one))
-            .route("/movements", web::get().to(movements::list))
-            .route("/movements/batch", web::post().to(movements::record_batch))
-            .route("/movements/{id}", web::get().to(movements::get))
-            .route("/movements/{id}/void", web::post().to(movements::void))
-            .route("/stats/movements", web::get().to(stats::movements))
-            .route("/stats/summary", web::get().to(stats::summary))
-            .route("/stats/hour-profile", web::get().to(stats::hour_profile))
-            .route("/stats/citizen-flow", web::get().to(stats::citizen_flow))
-            .route("/audit", web::get().to(audit::list))
-            .route("/audit/verify", web::get().to(audit::verify)),
+            .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store"))),
     )
     .route("/health/live", web::get().to(health::live))
     .route("/health/ready", web::get().to(health::ready))

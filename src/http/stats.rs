@@ -4,7 +4,6 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::csv;
@@ -67,12 +66,34 @@ pub struct MovementStats {
     pub group_by: Vec<String>,
     /// Rows by bucket, then keys; buckets without movements are absent.
     #[schema(value_type = Vec<Object>, example = json!([{"bucket": "2026-01-02T00:00:00+02:00", "poe": "MSU", "count": 15231}]))]
-    pub rows: Vec<Map<String, Value>>,
+    pub rows: Vec<RowOut>,
     /// All matching non-voided movements, withheld cells included.
     pub total: i64,
     /// How many cells were withheld (counts from 1 to k-1 in a breakdown by nationality, sex
     /// or age band).
     pub suppressed_cells: i64,
+}
+
+/// One row, serialised straight to `{bucket, <key>…, count}` (answers can hold tens of
+/// thousands of rows; no intermediate JSON values are built).
+#[derive(Debug)]
+pub struct RowOut {
+    bucket: String,
+    keys: Vec<(&'static str, String)>,
+    count: Option<i64>,
+}
+
+impl Serialize for RowOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.keys.len() + 2))?;
+        m.serialize_entry("bucket", &self.bucket)?;
+        for (k, v) in &self.keys {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("count", &self.count)?;
+        m.end()
+    }
 }
 
 fn list(s: &Option<String>) -> Vec<String> {
@@ -245,17 +266,22 @@ pub async fn movements(
         });
         return Ok(csv::response("movements.csv", &header, rows));
     }
+    // Rows come by bucket: format each bucket once.
+    let mut last: Option<(NaiveDateTime, String)> = None;
     let rows = answer
         .rows
         .into_iter()
-        .map(|r| {
-            let mut m = Map::new();
-            m.insert("bucket".into(), json!(format_bucket(r.bucket)));
-            for (d, k) in group_by.iter().zip(r.keys) {
-                m.insert(d.as_str().into(), json!(k));
-            }
-            m.insert("count".into(), json!(r.count));
-            m
+        .map(|r| RowOut {
+            bucket: match &last {
+                Some((b, text)) if *b == r.bucket => text.clone(),
+                _ => {
+                    let text = format_bucket(r.bucket);
+                    last = Some((r.bucket, text.clone()));
+                    text
+                }
+            },
+            keys: group_by.iter().map(|d| d.as_str()).zip(r.keys).collect(),
+            count: r.count,
         })
         .collect();
     Ok(HttpResponse::Ok().json(MovementStats {

@@ -6,8 +6,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
 
+const _: () = assert!(
+    crate::domain::movement::LESOTHO_OFFSET_SECS == 7200,
+    "format_bucket writes +02:00"
+);
+
 use crate::config::StatsSettings;
-use crate::domain::movement::{LESOTHO, local_time, utc_of_local};
+use crate::domain::movement::{local_time, utc_of_local};
 use crate::domain::stats::{
     Counted, DimSet, Dimension, Grain, Interval, Piece, cuboid_for, plan, suppress,
 };
@@ -32,12 +37,9 @@ pub fn parse_bound(field: &str, s: &str) -> std::result::Result<NaiveDateTime, V
         })
 }
 
-/// The local start of a bucket as RFC 3339 with Lesotho's offset.
+/// The local start of a bucket as RFC 3339 with Lesotho's (fixed) offset.
 pub fn format_bucket(local: NaiveDateTime) -> String {
-    match local.and_local_timezone(LESOTHO).single() {
-        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-        None => local.format("%Y-%m-%dT%H:%M:%S+02:00").to_string(),
-    }
+    local.format("%Y-%m-%dT%H:%M:%S+02:00").to_string()
 }
 
 /// A statistics question.
@@ -143,15 +145,28 @@ pub fn count(
             .map(|d| values[d.index()].to_owned())
             .collect()
     };
+    let column_order: Vec<Dimension> = group.iter().collect();
+    let positions: Vec<usize> = q
+        .group_by
+        .iter()
+        .map(|d| {
+            column_order
+                .iter()
+                .position(|c| c == d)
+                .unwrap_or(usize::MAX)
+        })
+        .collect();
     for piece in plan(q.from, q.to, q.interval, q.needed()) {
         match piece {
             Piece::Kept { cuboid, from, to } => {
                 for (bucket, values, n) in counts::sums(conn, cuboid, from, to, group, &q.filters)?
                 {
-                    let refs: [&str; 7] = std::array::from_fn(|i| values[i].as_str());
-                    *sums
-                        .entry((q.interval.bucket(bucket), keys_of(&refs)))
-                        .or_insert(0) += n;
+                    // The kept values come in column order; answer in the order asked for.
+                    let keys: Vec<String> = positions
+                        .iter()
+                        .map(|p| values.get(*p).cloned().unwrap_or_default())
+                        .collect();
+                    *sums.entry((q.interval.bucket(bucket), keys)).or_insert(0) += n;
                 }
             }
             Piece::Movements { from, to } => {
@@ -245,7 +260,9 @@ pub async fn summary(db: &Db, poes: Vec<String>, date: NaiveDate) -> Result<Vec<
             .map(|poe| {
                 let of = |dir: &str| {
                     sums.iter()
-                        .filter(|(_, v, _)| v[0] == *poe && v[1] == dir)
+                        .filter(|(_, v, _)| {
+                            v.first() == Some(poe) && v.get(1).map(String::as_str) == Some(dir)
+                        })
                         .map(|(_, _, n)| *n)
                         .sum::<i64>()
                 };

@@ -77,40 +77,11 @@ pub type Filters = Vec<(Dimension, Vec<String>)>;
 struct CountRow {
     #[diesel(sql_type = Timestamp)]
     bucket: NaiveDateTime,
+    /// The grouped values joined by '|' (no code or category holds one).
     #[diesel(sql_type = Text)]
-    poe: String,
-    #[diesel(sql_type = Text)]
-    direction: String,
-    #[diesel(sql_type = Text)]
-    nationality: String,
-    #[diesel(sql_type = Text)]
-    sex: String,
-    #[diesel(sql_type = Text)]
-    age_band: String,
-    #[diesel(sql_type = Text)]
-    purpose: String,
-    #[diesel(sql_type = Text)]
-    mode: String,
+    k: String,
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-impl CountRow {
-    fn values(self) -> (NaiveDateTime, [String; 7], i64) {
-        (
-            self.bucket,
-            [
-                self.poe,
-                self.direction,
-                self.nationality,
-                self.sex,
-                self.age_band,
-                self.purpose,
-                self.mode,
-            ],
-            self.n,
-        )
-    }
 }
 
 /// Placeholders differ: `$1` on PostgreSQL, `?` on SQLite.
@@ -122,7 +93,7 @@ fn placeholder(conn: &DbConnection, n: usize) -> String {
 }
 
 /// Sums of one aggregate per kept bucket and `group` values, local `[from, to)`, filtered.
-/// Dimensions outside `group` come back as ''.
+/// The values come in column order (`DimSet::iter`).
 pub fn sums(
     conn: &mut DbConnection,
     cuboid: Cuboid,
@@ -130,27 +101,29 @@ pub fn sums(
     to: NaiveDateTime,
     group: DimSet,
     filters: &Filters,
-) -> StoreResult<Vec<(NaiveDateTime, [String; 7], i64)>> {
+) -> StoreResult<Vec<(NaiveDateTime, Vec<String>, i64)>> {
     let mut n = 0;
     let mut next = |conn: &DbConnection| {
         n += 1;
         placeholder(conn, n)
     };
-    let select: Vec<String> = Dimension::ALL
-        .iter()
-        .map(|d| {
-            if group.has(*d) {
-                d.as_str().to_owned()
-            } else {
-                format!("'' AS {}", d.as_str())
-            }
-        })
-        .collect();
     let group_cols: Vec<&str> = group.iter().map(Dimension::as_str).collect();
+    let key = if group_cols.is_empty() {
+        "''".to_owned()
+    } else {
+        group_cols.join(" || '|' || ")
+    };
+    // When the aggregate keeps exactly the grouped dimensions, its rows are already one per
+    // bucket and key: no aggregation needed.
+    let exact = cuboid.dims == group;
+    let count = if exact {
+        "count"
+    } else {
+        "CAST(SUM(count) AS BIGINT)"
+    };
     let mut sql = format!(
-        "SELECT bucket, {}, CAST(SUM(count) AS BIGINT) AS n FROM movement_counts \
+        "SELECT bucket, {key} AS k, {count} AS n FROM movement_counts \
          WHERE cuboid = {} AND bucket >= {} AND bucket < {}",
-        select.join(", "),
         next(conn),
         next(conn),
         next(conn)
@@ -161,10 +134,14 @@ pub fn sums(
         sql.push_str(&format!(" AND {} IN ({})", d.as_str(), marks.join(", ")));
         binds.extend(values.iter().cloned());
     }
-    sql.push_str(" GROUP BY bucket");
-    for c in &group_cols {
-        sql.push_str(", ");
-        sql.push_str(c);
+    if exact {
+        sql.push_str(" AND count <> 0");
+    } else {
+        sql.push_str(" GROUP BY bucket");
+        for c in &group_cols {
+            sql.push_str(", ");
+            sql.push_str(c);
+        }
     }
     let rows: Vec<CountRow> = crate::on_backend!(conn, |c| {
         let mut q = diesel::sql_query(sql.clone())
@@ -177,7 +154,17 @@ pub fn sums(
         }
         q.load(c)
     })?;
-    Ok(rows.into_iter().map(CountRow::values).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let values = if group_cols.is_empty() {
+                Vec::new()
+            } else {
+                r.k.split('|').map(str::to_owned).collect()
+            };
+            (r.bucket, values, r.n)
+        })
+        .collect())
 }
 
 /// A counted movement as read from the database.

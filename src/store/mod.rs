@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod counts;
+pub mod declarations;
 pub mod migrations;
 pub mod movements;
 pub mod poe_systems;

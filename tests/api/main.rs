@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod agencies;
 mod audit;
 mod auth;
 mod errors;

@@ -316,7 +316,7 @@ async fn exact_counts(
         (
             "month",
             "from=2026-06-01T10:30:00%2B02:00&to=2026-06-09T03:15:00Z",
-            vec!["poe", "age_band", "purpose"],
+            vec!["purpose", "poe", "age_band"],
             Some(("sex", "F")),
             utc("2026-06-01T08:30:00Z"),
             utc("2026-06-09T03:15:00Z"),

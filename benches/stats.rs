@@ -1,0 +1,350 @@
+//! Statistics at 10 million movements: a year of realistic traffic (Maseru Bridge and
+//! Maputsoe busiest, morning and evening peaks, the festive season and Easter) is loaded into
+//! PostgreSQL with its counters kept per day as the service keeps them; then three questions
+//! are timed through the API and, in the same run, as plain GROUP BYs over the movements
+//! table. The answers are compared, so the speed is not bought with a wrong count.
+//!
+//! `cargo bench --bench stats` (options: `-- --movements 10000000 --runs 100`).
+//! `CROSSINGS_BENCH_DB=name` reuses a database loaded by an earlier run (kept with
+//! `CROSSINGS_BENCH_KEEP=1`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "a benchmark"
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use common::{BenchDb, ms, percentile, settings};
+use crossings::domain::stats::{Counted, deltas};
+use crossings::startup::Application;
+use crossings::store::movements::MovementRow;
+use crossings::store::schema::movements;
+use crossings::store::{DbConnection, counts};
+use crossings::synthetic::{Generator, Person};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    actix_web::rt::System::new().block_on(run());
+}
+
+/// The rows the service would store for a day of generated traffic.
+fn rows_of(events: &[crossings::synthetic::Event]) -> Vec<MovementRow> {
+    events
+        .iter()
+        .map(|e| {
+            let p = Person::at(e.person);
+            MovementRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                principal: format!("system:{}", e.poe),
+                client_event_id: e.client_event_id.clone(),
+                payload_hash: hex::encode(Sha256::digest(e.client_event_id.as_bytes())),
+                poe: e.poe.to_owned(),
+                direction: e.direction.to_owned(),
+                occurred_at: e.occurred_at,
+                recorded_at: e.occurred_at + chrono::Duration::seconds(5),
+                recorded_by: format!("poe-system:{}", e.poe.to_ascii_lowercase()),
+                mode: e.mode.to_owned(),
+                purpose: e.purpose.to_owned(),
+                document_type: "passport".to_owned(),
+                document_number: p.document_number,
+                issuing_state: p.nationality.to_owned(),
+                nationality: p.nationality.to_owned(),
+                surname: p.surname.to_owned(),
+                given_names: p.given_names,
+                date_of_birth: p.date_of_birth,
+                sex: p.sex.to_owned(),
+                mrz: None,
+                permitted_until: None,
+                vehicle_registration: None,
+                vehicle_country: None,
+                vehicle_category: None,
+                sequence_anomaly: false,
+                outside_hours: false,
+                late: false,
+                alert_action: None,
+                voided_at: None,
+                voided_by: None,
+                void_reason: None,
+            }
+        })
+        .collect()
+}
+
+/// Loads `total` movements over 2025, a day per transaction, keeping the counters in the same
+/// transaction (as the service does for every batch).
+fn load(db: &crossings::store::Db, total: usize) {
+    let first = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let weights: f64 = (0..365)
+        .map(|d| Generator::day_weight(first + chrono::Duration::days(d)))
+        .sum();
+    let per_day = (total as f64 / weights).round() as u32;
+    let mut g = Generator::new(2025, 3_000_000, "y2025");
+    let started = Instant::now();
+    let mut loaded = 0usize;
+    for d in 0..365 {
+        let date = first + chrono::Duration::days(d);
+        let events = g.day(date, per_day);
+        let rows = rows_of(&events);
+        db.write_sync(|c| {
+            let DbConnection::Pg(pg) = c else {
+                panic!("PostgreSQL only")
+            };
+            for chunk in rows.chunks(20_000) {
+                diesel::copy_from(movements::table)
+                    .from_insertable(chunk)
+                    .execute(pg)?;
+            }
+            let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
+            counts::apply(c, &deltas(counted.iter(), 1))?;
+            Ok(())
+        })
+        .unwrap();
+        loaded += rows.len();
+        if d % 30 == 29 {
+            println!(
+                "  loaded {loaded} movements ({:.0}/s)",
+                loaded as f64 / started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "loaded {loaded} movements in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// A question: the API path, and the same question as a plain GROUP BY.
+struct Question {
+    name: &'static str,
+    path: &'static str,
+    group_by: &'static [&'static str],
+    sql: &'static str,
+}
+
+const QUESTIONS: [Question; 3] = [
+    Question {
+        name: "a year of daily counts by poe x direction",
+        path: "/api/v1/stats/movements?from=2025-01-01&to=2026-01-01&interval=day&group_by=poe,direction",
+        group_by: &["poe", "direction"],
+        sql: "SELECT date_trunc('day', occurred_at + interval '2 hours') AS bucket, poe AS a, direction AS b, count(*) AS n
+              FROM movements WHERE voided_at IS NULL
+                AND occurred_at >= '2024-12-31 22:00:00' AND occurred_at < '2025-12-31 22:00:00'
+              GROUP BY 1, 2, 3",
+    },
+    Question {
+        name: "a month of hourly counts by direction",
+        path: "/api/v1/stats/movements?from=2025-12-01&to=2026-01-01&interval=hour&group_by=direction",
+        group_by: &["direction"],
+        sql: "SELECT date_trunc('hour', occurred_at + interval '2 hours') AS bucket, direction AS a, '' AS b, count(*) AS n
+              FROM movements WHERE voided_at IS NULL
+                AND occurred_at >= '2025-11-30 22:00:00' AND occurred_at < '2025-12-31 22:00:00'
+              GROUP BY 1, 2",
+    },
+    Question {
+        name: "a year by nationality x sex (monthly)",
+        path: "/api/v1/stats/movements?from=2025-01-01&to=2026-01-01&interval=month&group_by=nationality,sex",
+        group_by: &["nationality", "sex"],
+        sql: "SELECT date_trunc('month', occurred_at + interval '2 hours') AS bucket, nationality AS a, sex AS b, count(*) AS n
+              FROM movements WHERE voided_at IS NULL
+                AND occurred_at >= '2024-12-31 22:00:00' AND occurred_at < '2025-12-31 22:00:00'
+              GROUP BY 1, 2, 3",
+    },
+];
+
+#[derive(QueryableByName)]
+struct Cell {
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    bucket: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    a: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    b: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+type Answer = BTreeMap<(String, String, String), i64>;
+
+fn from_api(body: &Value, group_by: &[&str]) -> Answer {
+    body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let key = |i: usize| {
+                group_by
+                    .get(i)
+                    .map(|d| r[*d].as_str().unwrap().to_owned())
+                    .unwrap_or_default()
+            };
+            (
+                (
+                    r["bucket"].as_str().unwrap()[..19].to_owned(),
+                    key(0),
+                    key(1),
+                ),
+                r["count"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn from_sql(cells: Vec<Cell>) -> Answer {
+    cells
+        .into_iter()
+        .map(|c| {
+            (
+                (c.bucket.format("%Y-%m-%dT%H:%M:%S").to_string(), c.a, c.b),
+                c.n,
+            )
+        })
+        .collect()
+}
+
+async fn run() {
+    let target = arg("--movements", 10_000_000);
+    let runs = arg("--runs", 100);
+    let baseline_runs = arg("--baseline-runs", 5);
+
+    let (db_guard, url) = match std::env::var("CROSSINGS_BENCH_DB") {
+        Ok(name) => (None, format!("postgres://postgres@127.0.0.1:5432/{name}")),
+        Err(_) => {
+            let db = BenchDb::create("stats");
+            let url = db.url.clone();
+            (Some(db), url)
+        }
+    };
+    let mut s = settings(&url);
+    s.stats.min_cell_count = 1; // compare every cell with the GROUP BY
+    let app = Application::build(s).await.unwrap();
+    let state = app.state();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+
+    let existing: i64 = state
+        .db
+        .read(|c| Ok(movements::table.count().get_result::<i64>(c)?))
+        .await
+        .unwrap();
+    if existing == 0 {
+        println!("loading {target} movements (a year of national traffic)...");
+        let db = state.db.clone();
+        actix_web::rt::task::spawn_blocking(move || load(&db, target))
+            .await
+            .unwrap();
+        state
+            .db
+            .read(|c| {
+                diesel::sql_query("VACUUM ANALYZE").execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+    let total: i64 = state
+        .db
+        .read(|c| Ok(movements::table.count().get_result::<i64>(c)?))
+        .await
+        .unwrap();
+    let counters: i64 = state
+        .db
+        .read(|c| {
+            Ok(crossings::store::schema::movement_counts::table
+                .count()
+                .get_result::<i64>(c)?)
+        })
+        .await
+        .unwrap();
+    println!("{total} movements, {counters} counter rows");
+
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "bench-admin-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().unwrap().to_owned();
+
+    println!();
+    println!(
+        "| question | rows | API p50 (ms) | API p99 (ms) | GROUP BY p50 (ms) | GROUP BY / API p50 |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for q in &QUESTIONS {
+        let mut times = Vec::with_capacity(runs);
+        let mut answer = Value::Null;
+        for _ in 0..runs {
+            let t0 = Instant::now();
+            let r = client
+                .get(format!("{base}{}", q.path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            let body = r.bytes().await.unwrap();
+            // Timed until the whole answer has arrived; parsing it is the client's business.
+            times.push(t0.elapsed());
+            answer = serde_json::from_slice(&body).unwrap();
+        }
+        times.sort();
+        let sql = q.sql;
+        let mut baseline_times = Vec::new();
+        let mut cells = Vec::new();
+        for _ in 0..baseline_runs {
+            let t0 = Instant::now();
+            cells = state
+                .db
+                .read(move |c| Ok(diesel::sql_query(sql).load::<Cell>(c)?))
+                .await
+                .unwrap();
+            baseline_times.push(t0.elapsed());
+        }
+        baseline_times.sort();
+        let api = from_api(&answer, q.group_by);
+        let plain = from_sql(cells);
+        assert_eq!(api, plain, "{}: the answers differ", q.name);
+        let p50 = percentile(&times, 0.5);
+        let b50 = percentile(&baseline_times, 0.5);
+        println!(
+            "| {} | {} | {} | {} | {} | {:.0}x |",
+            q.name,
+            api.len(),
+            ms(p50),
+            ms(percentile(&times, 0.99)),
+            ms(b50),
+            b50.as_secs_f64() / p50.as_secs_f64().max(f64::EPSILON)
+        );
+    }
+    println!();
+    println!(
+        "(answers equal to the GROUP BY's in every cell; {runs} API runs and {baseline_runs} GROUP BY runs each)"
+    );
+    server.stop(true).await;
+    drop(state);
+    drop(db_guard);
+}

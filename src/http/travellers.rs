@@ -1,0 +1,165 @@
+//! `/travellers/history`: every movement of one document, national, for immigration and
+//! police (police state a reason, which goes into the audit log with the read).
+
+use actix_web::web;
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{ApiQuery, ClientInfo};
+use super::movements::MovementView;
+use crate::auth::Principal;
+use crate::domain::audit::AuditEvent;
+use crate::domain::movement::local_time;
+use crate::domain::stays::overstayed;
+use crate::domain::traveller::{DocumentNumber, StateCode};
+use crate::domain::user::Role;
+use crate::domain::validation::ValidationErrors;
+use crate::error::Result;
+use crate::startup::AppState;
+use crate::store::{self, stays::StayRow};
+
+/// `GET /travellers/history`
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Issuing state (ICAO code).
+    pub issuing_state: Option<String>,
+    /// Document number (spaces and hyphens ignored).
+    pub document_number: Option<String>,
+    /// Why you look (required for police; recorded in the audit log).
+    pub reason: Option<String>,
+}
+
+/// A stay (visitor) or trip (citizen) of the document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StayView {
+    /// `visit` (a non-citizen in Lesotho) or `trip` (a citizen abroad).
+    pub kind: String,
+    /// The movement that opened it.
+    pub opening_movement_id: String,
+    /// When it opened.
+    pub opened_at: chrono::DateTime<Utc>,
+    /// Where.
+    pub opened_poe: String,
+    /// The movement that closed it.
+    pub closing_movement_id: Option<String>,
+    /// When it closed.
+    pub closed_at: Option<chrono::DateTime<Utc>>,
+    /// Where.
+    pub closed_poe: Option<String>,
+    /// Last authorised day (visits).
+    pub ends_on: Option<NaiveDate>,
+    /// Days from opening to closing (or to today while open).
+    pub days: i64,
+    /// Open past its end, or closed after it.
+    pub overstayed: bool,
+}
+
+impl StayView {
+    /// The view of a stored stay, judged on `today` (local).
+    pub fn of(row: StayRow, today: NaiveDate) -> Self {
+        let opened_on = local_time(row.opened_at).date();
+        let until = row.closed_on.unwrap_or(today);
+        Self {
+            overstayed: overstayed(row.ends_on, row.closed_on, today),
+            days: (until - opened_on).num_days(),
+            kind: row.kind,
+            opening_movement_id: row.opening_id,
+            opened_at: row.opened_at.and_utc(),
+            opened_poe: row.opened_poe,
+            closing_movement_id: row.closing_id,
+            closed_at: row.closed_at.map(|t| t.and_utc()),
+            closed_poe: row.closed_poe,
+            ends_on: row.ends_on,
+        }
+    }
+}
+
+/// A document's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct History {
+    /// Issuing state.
+    pub issuing_state: String,
+    /// Document number (normalised).
+    pub document_number: String,
+    /// Every movement, oldest first, at every POE; voided ones marked.
+    pub movements: Vec<MovementView>,
+    /// Stays (visitors) or trips abroad (citizens), oldest first.
+    pub stays: Vec<StayView>,
+}
+
+/// Every movement of one document, oldest first, at every POE.
+#[utoipa::path(get, path = "/api/v1/travellers/history", tag = "travellers", params(HistoryQuery), security(("bearer" = [])),
+    responses((status = 200, body = History), (status = 422, description = "Missing document, or police without a reason", body = super::error::Problem)))]
+pub async fn history(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+    ApiQuery(q): ApiQuery<HistoryQuery>,
+) -> Result<web::Json<History>> {
+    let mut e = ValidationErrors::default();
+    let state_code = match &q.issuing_state {
+        Some(s) => e.take("issuing_state", StateCode::parse(s)),
+        None => {
+            e.push("issuing_state", "is required");
+            None
+        }
+    };
+    let number = match &q.document_number {
+        Some(n) => e.take("document_number", DocumentNumber::parse(n)),
+        None => {
+            e.push("document_number", "is required");
+            None
+        }
+    };
+    let reason = q
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    // Police look only with a stated reason; so does anyone who holds the police role.
+    if principal.has_role(Role::Police) && reason.as_ref().is_none_or(|r| r.chars().count() < 5) {
+        e.push(
+            "reason",
+            "is required for police: say why you look (at least 5 characters)",
+        );
+    }
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        e.push("reason", "must be at most 500 characters");
+    }
+    let (Some(state_code), Some(number)) = (state_code, number) else {
+        return Err(e.into());
+    };
+    if !e.is_empty() {
+        return Err(e.into());
+    }
+    let actor = principal.actor(client.addr_string(), client.request_id);
+    let (st, num) = (state_code.to_string(), number.as_str().to_owned());
+    let (rows, stays) = state
+        .db
+        .write(move |c| {
+            let rows = store::movements::of_document(c, &st, &num)?;
+            let stays = store::stays::of_document(c, &st, &num)?;
+            store::audit::append(
+                c,
+                &actor,
+                store::now(),
+                &[AuditEvent::with_reason(
+                    "traveller.history.read",
+                    format!("document:{st}/{num}"),
+                    reason,
+                )],
+            )?;
+            Ok((rows, stays))
+        })
+        .await?;
+    let today = local_time(Utc::now().naive_utc()).date();
+    Ok(web::Json(History {
+        issuing_state: state_code.to_string(),
+        document_number: number.as_str().to_owned(),
+        movements: rows.into_iter().map(MovementView::from).collect(),
+        stays: stays.into_iter().map(|s| StayView::of(s, today)).collect(),
+    }))
+}
