@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod access;
 mod agencies;
 mod audit;
 mod auth;

@@ -1,0 +1,422 @@
+//! The access matrix: every endpoint, called as every role, as a POE system and anonymously,
+//! at the right POE and at a wrong one. The rows come from the service's one access table
+//! (`crossings::http::access::RULES`), which the unit tests tie to the routes one to one.
+
+use std::collections::HashMap;
+
+use crossings::domain::user::Role;
+use crossings::http::access::{RULES, Rule, Who};
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_PASSWORD, OFFICER_PASSWORD, TestApp, minutes_ago, movement};
+use crate::on_both_backends;
+
+/// Who calls with a token (anonymous calls are checked apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Caller {
+    User(Role),
+    PoeSystem,
+}
+
+/// Posted at the POE of the objects (MSU) or elsewhere (MPB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Post {
+    Right,
+    Wrong,
+}
+
+/// What an allowed caller posted elsewhere gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elsewhere {
+    /// The endpoint is not limited by post (national, or administrative).
+    Same,
+    /// Refused: 403 (a list or a record at a post they are not posted at).
+    Forbidden,
+    /// The object is not theirs to know of: 404.
+    NotFound,
+    /// A batch answers 200 with the item rejected.
+    ItemRejected,
+}
+
+/// The spec's scope of each endpoint for allowed callers posted elsewhere.
+fn elsewhere(rule: &Rule) -> Elsewhere {
+    match (rule.method, rule.path) {
+        ("POST", "/movements")
+        | ("GET", "/movements")
+        | ("GET", "/stays")
+        | ("GET", "/alert-hits") => Elsewhere::Forbidden,
+        ("POST", "/movements/batch") => Elsewhere::ItemRejected,
+        ("GET", "/movements/{id}")
+        | ("POST", "/movements/{id}/void")
+        | ("POST", "/movements/{id}/declarations")
+        | ("GET", "/movements/{id}/declarations")
+        | ("POST", "/alert-hits/{id}/acknowledge") => Elsewhere::NotFound,
+        _ => Elsewhere::Same,
+    }
+}
+
+struct Ctx {
+    tokens: HashMap<(Caller, Post), String>,
+    admin: String,
+    immigration: String,
+    police: String,
+    vehicle_movement: String,
+    spare_user: String,
+    counter: std::cell::Cell<u32>,
+}
+
+impl Ctx {
+    fn next(&self) -> u32 {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        n
+    }
+}
+
+const ROLES: [Role; 5] = [
+    Role::Admin,
+    Role::Immigration,
+    Role::Police,
+    Role::Lra,
+    Role::Analyst,
+];
+
+async fn setup(app: &TestApp) -> Ctx {
+    let mut tokens = HashMap::new();
+    for role in ROLES {
+        for (post, poe) in [(Post::Right, "MSU"), (Post::Wrong, "MPB")] {
+            let name = format!(
+                "{}-{}",
+                role.as_str().replace('_', ""),
+                poe.to_ascii_lowercase()
+            );
+            tokens.insert(
+                (Caller::User(role), post),
+                app.user_token(&name, &[role.as_str()], &[poe]).await,
+            );
+        }
+    }
+    tokens.insert(
+        (Caller::PoeSystem, Post::Right),
+        app.system_token("MSU").await,
+    );
+    tokens.insert(
+        (Caller::PoeSystem, Post::Wrong),
+        app.system_token("MPB").await,
+    );
+    let admin = app.admin_token().await;
+    let immigration = tokens[&(Caller::User(Role::Immigration), Post::Right)].clone();
+    let police = app.user_token("police-hq", &["police"], &["*"]).await;
+    let mut car = movement("fixture-car", "MSU", "entry", &minutes_ago(10), "CAR1");
+    car["mode"] = json!("private_vehicle");
+    car["vehicle"] = json!({"registration": "AB123", "country": "ZAF", "category": "car"});
+    let vehicle_movement = app
+        .post("/api/v1/movements", Some(&immigration), &car)
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let spare = app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            &json!({"username": "spare", "password": OFFICER_PASSWORD, "role": "analyst"}),
+        )
+        .await
+        .expect(201);
+    Ctx {
+        tokens,
+        admin,
+        immigration,
+        police,
+        vehicle_movement,
+        spare_user: spare.body["id"].as_str().unwrap().to_owned(),
+        counter: std::cell::Cell::new(0),
+    }
+}
+
+/// A request that an allowed caller at MSU would have granted: path (with query) and body.
+async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value>) {
+    let n = ctx.next();
+    let fresh_movement = |poe: &str| {
+        movement(
+            &format!("matrix-{n}"),
+            poe,
+            "exit",
+            &minutes_ago(5),
+            &format!("M{n}"),
+        )
+    };
+    let p = |s: &str| format!("/api/v1{s}");
+    match (rule.method, rule.path) {
+        ("POST", "/auth/login") => (
+            p("/auth/login"),
+            Some(json!({"username": "admin", "password": ADMIN_PASSWORD})),
+        ),
+        ("POST", "/auth/refresh") | ("POST", "/auth/logout") => {
+            let login = app.login("admin", ADMIN_PASSWORD).await.expect(200);
+            (
+                p(rule.path),
+                Some(json!({"refresh_token": login.body["refresh_token"]})),
+            )
+        }
+        ("POST", "/auth/token") => {
+            let creds = app
+                .post(
+                    "/api/v1/poe-systems",
+                    Some(&ctx.admin),
+                    &json!({"poe": "MSU"}),
+                )
+                .await
+                .expect(201);
+            (
+                p("/auth/token"),
+                Some(
+                    json!({"client_id": creds.body["client_id"], "client_secret": creds.body["client_secret"]}),
+                ),
+            )
+        }
+        ("POST", "/users") => (
+            p("/users"),
+            Some(
+                json!({"username": format!("new-{n}"), "password": OFFICER_PASSWORD, "role": "analyst"}),
+            ),
+        ),
+        ("GET", "/users/{id}") => (p(&format!("/users/{}", ctx.spare_user)), None),
+        ("PATCH", "/users/{id}") => (
+            p(&format!("/users/{}", ctx.spare_user)),
+            Some(json!({"active": true})),
+        ),
+        ("POST", "/poe-systems") => (p("/poe-systems"), Some(json!({"poe": "MSU"}))),
+        ("DELETE", "/poe-systems/{id}") => {
+            let creds = app
+                .post(
+                    "/api/v1/poe-systems",
+                    Some(&ctx.admin),
+                    &json!({"poe": "MSU"}),
+                )
+                .await
+                .expect(201);
+            (
+                p(&format!(
+                    "/poe-systems/{}",
+                    creds.body["id"].as_str().unwrap()
+                )),
+                None,
+            )
+        }
+        ("PATCH", "/poes/{code}") => (p("/poes/MSU"), Some(json!({"automated": true}))),
+        ("POST", "/movements") => (p("/movements"), Some(fresh_movement("MSU"))),
+        ("GET", "/movements") => (p("/movements?poe=MSU"), None),
+        ("POST", "/movements/batch") => (
+            p("/movements/batch"),
+            Some(json!({"movements": [fresh_movement("MSU")]})),
+        ),
+        ("GET", "/movements/{id}") | ("GET", "/movements/{id}/declarations") => {
+            (p(&rule.path.replace("{id}", &ctx.vehicle_movement)), None)
+        }
+        ("POST", "/movements/{id}/void") => {
+            let m = app
+                .post(
+                    "/api/v1/movements",
+                    Some(&ctx.immigration),
+                    &fresh_movement("MSU"),
+                )
+                .await
+                .expect(201);
+            (
+                p(&format!(
+                    "/movements/{}/void",
+                    m.body["id"].as_str().unwrap()
+                )),
+                Some(json!({"reason": "access matrix"})),
+            )
+        }
+        ("POST", "/movements/{id}/declarations") => (
+            p(&format!("/movements/{}/declarations", ctx.vehicle_movement)),
+            Some(
+                json!({"reference": format!("R{n}"), "goods": "tyres", "value": "100", "currency": "ZAR"}),
+            ),
+        ),
+        ("GET", "/travellers/history") => (
+            p("/travellers/history?issuing_state=ZAF&document_number=CAR1&reason=access%20matrix"),
+            None,
+        ),
+        ("GET", "/stays") => (p("/stays?poe=MSU&status=open"), None),
+        ("POST", "/watchlist") => (
+            p("/watchlist"),
+            Some(
+                json!({"issuing_state": "ZAF", "document_number": format!("W{n}"), "category": "other", "action": "notify_only", "reason": "access matrix"}),
+            ),
+        ),
+        ("DELETE", "/watchlist/{id}") => {
+            let a = app.post("/api/v1/watchlist", Some(&ctx.police), &json!({"issuing_state": "ZAF", "document_number": format!("W{n}"), "category": "other", "action": "notify_only", "reason": "access matrix"})).await.expect(201);
+            (
+                p(&format!("/watchlist/{}", a.body["id"].as_str().unwrap())),
+                None,
+            )
+        }
+        ("GET", "/alert-hits") => (p("/alert-hits?poe=MSU"), None),
+        ("POST", "/alert-hits/{id}/acknowledge") => {
+            let doc = format!("HIT{n}");
+            app.post("/api/v1/watchlist", Some(&ctx.police), &json!({"issuing_state": "ZAF", "document_number": doc, "category": "other", "action": "notify_only", "reason": "access matrix"})).await.expect(201);
+            let m = movement(
+                &format!("matrix-hit-{n}"),
+                "MSU",
+                "entry",
+                &minutes_ago(5),
+                &doc,
+            );
+            let recorded = app
+                .post("/api/v1/movements", Some(&ctx.immigration), &m)
+                .await
+                .expect(201);
+            let hits = app
+                .get("/api/v1/alert-hits?poe=MSU", Some(&ctx.police))
+                .await
+                .expect(200);
+            let hit = hits.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["movement_id"] == recorded.body["id"])
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            (
+                p(&format!("/alert-hits/{hit}/acknowledge")),
+                Some(json!({})),
+            )
+        }
+        ("GET", "/stats/movements") => (p("/stats/movements?from=2026-01-01&to=2026-01-02"), None),
+        ("GET", "/stats/hour-profile") => {
+            (p("/stats/hour-profile?from=2026-01-01&to=2026-01-08"), None)
+        }
+        ("GET", "/stats/citizen-flow") => {
+            (p("/stats/citizen-flow?from=2026-01-01&to=2026-01-08"), None)
+        }
+        ("GET", path) => (p(path), None),
+        (method, path) => panic!("the access matrix has no request for {method} {path}: add one"),
+    }
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    token: Option<&str>,
+) -> crate::helpers::Answer {
+    let url = app.url(path);
+    let mut req = match method {
+        "GET" => app.client.get(url),
+        "POST" => app.client.post(url),
+        "PATCH" => app.client.patch(url),
+        "DELETE" => app.client.delete(url),
+        other => panic!("method {other}"),
+    };
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    app.send(req).await
+}
+
+on_both_backends! {
+    async fn every_endpoint_answers_every_caller_as_the_access_table_says(app: TestApp) {
+        let ctx = setup(&app).await;
+        let mut checked = 0;
+        for rule in RULES {
+            let Who::Roles(allowed) = rule.who else {
+                // Sign-in endpoints take no token: anyone may call them with credentials.
+                let (path, body) = request(&app, &ctx, rule).await;
+                let a = call(&app, rule.method, &path, body.as_ref(), None).await;
+                assert!(a.status.is_success(), "{} {} anonymously: {} {}", rule.method, rule.path, a.status, a.text);
+                checked += 1;
+                continue;
+            };
+            let (path, body) = request(&app, &ctx, rule).await;
+            let anonymous = call(&app, rule.method, &path, body.as_ref(), None).await;
+            assert_eq!(anonymous.status.as_u16(), 401, "{} {} anonymously", rule.method, rule.path);
+            let callers = ROLES.iter().map(|r| Caller::User(*r)).chain([Caller::PoeSystem]);
+            for caller in callers {
+                let may = match caller {
+                    Caller::User(role) => allowed.contains(&role),
+                    Caller::PoeSystem => allowed.contains(&Role::PoeSystem),
+                };
+                // The wrong post first: it must change nothing the right post then relies on.
+                for post in [Post::Wrong, Post::Right] {
+                    let (path, body) = request(&app, &ctx, rule).await;
+                    let token = ctx.tokens[&(caller, post)].clone();
+                    let a = call(&app, rule.method, &path, body.as_ref(), Some(&token)).await;
+                    let what = format!("{} {} as {caller:?} at the {post:?} post: {} {}", rule.method, rule.path, a.status, a.text);
+                    match (may, post, elsewhere(rule)) {
+                        (false, _, _) => assert_eq!(a.status.as_u16(), 403, "{what}"),
+                        (true, Post::Right, _) | (true, Post::Wrong, Elsewhere::Same) => assert!(a.status.is_success(), "{what}"),
+                        (true, Post::Wrong, Elsewhere::Forbidden) => assert_eq!(a.status.as_u16(), 403, "{what}"),
+                        (true, Post::Wrong, Elsewhere::NotFound) => assert_eq!(a.status.as_u16(), 404, "{what}"),
+                        (true, Post::Wrong, Elsewhere::ItemRejected) => {
+                            assert_eq!(a.status.as_u16(), 200, "{what}");
+                            assert_eq!(a.body["results"][0]["status"], "rejected", "{what}");
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        let public = RULES.iter().filter(|r| r.who == Who::Anyone).count();
+        assert_eq!(checked, public + (RULES.len() - public) * 12, "every row, every caller, both posts");
+    }
+}
+
+#[test]
+fn the_readme_shows_the_access_table_of_the_code() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = crossings::http::access::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's access table is not the code's; paste this under 'Access':\n\n{table}"
+    );
+}
+
+#[test]
+fn the_table_says_what_the_spec_says() {
+    let who = |m: &str, p: &str| {
+        RULES
+            .iter()
+            .find(|r| r.method == m && r.path == p)
+            .map(|r| r.who)
+    };
+    // An analyst never reads movement data; an admin manages but reads no movements.
+    for r in RULES {
+        if r.path.starts_with("/movements")
+            || r.path.starts_with("/travellers")
+            || r.path.starts_with("/stays")
+        {
+            if let Who::Roles(roles) = r.who {
+                assert!(
+                    !roles.contains(&Role::Analyst) && !roles.contains(&Role::Admin),
+                    "{r:?}"
+                );
+            }
+        }
+        if r.path.starts_with("/stats") {
+            assert_eq!(r.who, Who::Roles(&[Role::Analyst, Role::Admin]), "{r:?}");
+        }
+    }
+    assert_eq!(
+        who("GET", "/travellers/history"),
+        Some(Who::Roles(&[Role::Immigration, Role::Police]))
+    );
+    assert_eq!(
+        who("POST", "/movements"),
+        Some(Who::Roles(&[Role::Immigration, Role::PoeSystem]))
+    );
+    assert_eq!(who("GET", "/watchlist"), Some(Who::Roles(&[Role::Police])));
+}
