@@ -152,6 +152,7 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/stats/citizen-flow", STATISTICS, ""),
     rule("GET", "/audit", ADMIN, ""),
     rule("GET", "/audit/verify", ADMIN, ""),
+    rule("GET", "/openapi.json", Who::Anyone, ""),
 ];
 
 /// The rule for a request, by method and full routed pattern (`/api/v1/users/{id}`).

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod csv;
 pub mod declarations;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -25,6 +26,7 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{Scope, web};
 
 use crate::error::Error;
+use docs::BearerScheme;
 
 /// Declares the API routes once: registers them and lists them in [`API_ROUTES`], which the
 /// access table and the OpenAPI document are checked against.
@@ -37,6 +39,30 @@ macro_rules! api_routes {
             web::scope(access::API_PREFIX)
                 $( .route($path, web::$method().to($handler)) )*
         }
+
+        /// The OpenAPI document of every route above, plus the probes and metrics.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            info(title = "crossings", description = docs::DESCRIPTION, license(name = "Apache-2.0")),
+            paths($($handler),*, health::live, health::ready, metrics::render),
+            components(schemas(error::Problem, crate::domain::validation::FieldError)),
+            modifiers(&BearerScheme),
+            tags(
+                (name = "auth", description = "Sign-in and tokens"),
+                (name = "users", description = "Accounts (admins)"),
+                (name = "poe-systems", description = "Automated POE systems (admins)"),
+                (name = "poes", description = "The POE registry"),
+                (name = "movements", description = "Recording and reading crossings"),
+                (name = "declarations", description = "Customs declarations (LRA)"),
+                (name = "travellers", description = "A document's national history"),
+                (name = "stays", description = "Stays and overstays (immigration)"),
+                (name = "watchlist", description = "Alerts and hits (police)"),
+                (name = "statistics", description = "HOBA statistics (analysts, admins)"),
+                (name = "audit", description = "The audit log (admins)"),
+                (name = "operations", description = "Probes, metrics, this document"),
+            )
+        )]
+        pub struct ApiDoc;
     };
 }
 
@@ -74,6 +100,7 @@ api_routes! {
     get "/stats/citizen-flow" => stats::citizen_flow,
     get "/audit" => audit::list,
     get "/audit/verify" => audit::verify,
+    get "/openapi.json" => docs::openapi,
 }
 
 /// Registers every route. The API scope is wrapped in the access middleware.
@@ -83,6 +110,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(access::enforce))
             .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store"))),
     )
+    .app_data(web::Data::new(docs::document()))
+    .service(docs::swagger_ui())
+    .route("/docs", web::get().to(docs::redirect))
     .route("/health/live", web::get().to(health::live))
     .route("/health/ready", web::get().to(health::ready))
     .route("/metrics", web::get().to(metrics::render));

@@ -15,6 +15,7 @@ mod auth;
 mod errors;
 mod health;
 mod movements;
+mod openapi;
 mod poe_systems;
 mod poes;
 mod stats;
