@@ -39,6 +39,26 @@ enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Statistics counters: check them against the movements, or rebuild them.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+    /// Load a week of realistic synthetic traffic and print one login per role.
+    Demo {
+        /// Days of traffic, ending now.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Movements on an ordinary day (busier at weekends and in the festive season).
+        #[arg(long, default_value_t = 6000)]
+        per_day: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StatsCommand {
+    /// Recount every counter from the movements and report differences; exits 1 if any.
+    Check,
+    /// Rebuild every counter from the movements (after a bulk load or a failed check).
+    Rebuild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +168,42 @@ async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
             let state = startup::prepare(settings).await?;
             systems::revoke(&state.db, id, Actor::command_line()).await?;
             println!("revoked");
+        }
+        Command::Stats(StatsCommand::Check) => {
+            let db = startup::connect(&settings)?;
+            let differences = db.read(store::counts::check).await?;
+            for (key, expected, kept) in differences.iter().take(20) {
+                println!("counter {key:?}: movements say {expected}, kept {kept}");
+            }
+            println!("{} counter(s) differ", differences.len());
+            if !differences.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Stats(StatsCommand::Rebuild) => {
+            let db = startup::connect(&settings)?;
+            let counted = db.write(store::counts::rebuild).await?;
+            println!("counters rebuilt from {counted} movements");
+        }
+        Command::Demo { days, per_day } => {
+            let bind = settings.server.bind.clone();
+            let state = startup::prepare(settings).await?;
+            let report = crate::service::demo::run(&state, days, per_day).await?;
+            println!(
+                "Recorded {} movements over {} days at 15 posts.",
+                report.movements, report.days
+            );
+            println!(
+                "Serve with `crossings` and open http://{bind}/dashboard/ (analyst) or http://{bind}/docs/."
+            );
+            println!();
+            println!(
+                "  {:<12} {:<26} password / secret",
+                "role", "username / client id"
+            );
+            for l in &report.logins {
+                println!("  {:<12} {:<26} {}", l.role, l.username, l.password);
+            }
         }
         Command::Audit(AuditCommand::Verify) => {
             let db = startup::connect(&settings)?;

@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod csv;
+pub mod dashboard;
 pub mod declarations;
 pub mod docs;
 pub mod error;
@@ -113,6 +114,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::Data::new(docs::document()))
     .service(docs::swagger_ui())
     .route("/docs", web::get().to(docs::redirect))
+    .configure(dashboard::configure)
     .route("/health/live", web::get().to(health::live))
     .route("/health/ready", web::get().to(health::ready))
     .route("/metrics", web::get().to(metrics::render));

@@ -11,7 +11,7 @@ use crate::domain::audit::AuditEvent;
 use crate::domain::movement::utc_of_local;
 use crate::domain::poe::PoeCode;
 use crate::domain::validation::ValidationErrors;
-use crate::domain::watchlist::{AlertInput, NewAlert, Subject};
+use crate::domain::watchlist::{AlertInput, NewAlert};
 use crate::error::{Error, Result};
 use crate::startup::AppState;
 use crate::store::{
@@ -146,68 +146,8 @@ pub async fn create(
     ApiJson(body): ApiJson<AlertInput>,
 ) -> Result<HttpResponse> {
     let alert = NewAlert::parse(body, Utc::now())?;
+    let row = crate::service::watchlist::add(&state.db, alert, actor(&principal, &client)).await?;
     let now = store::now();
-    let (kind, state_code, number, surname, given, dob) = match &alert.subject {
-        Subject::Document {
-            issuing_state,
-            document_number,
-        } => (
-            "document",
-            Some(issuing_state.to_string()),
-            Some(document_number.as_str().to_owned()),
-            None,
-            None,
-            None,
-        ),
-        Subject::Person {
-            surname,
-            given_names,
-            date_of_birth,
-        } => (
-            "person",
-            None,
-            None,
-            Some(surname.as_str().to_owned()),
-            Some(given_names.as_str().to_owned()),
-            Some(*date_of_birth),
-        ),
-    };
-    let row = AlertRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        kind: kind.to_owned(),
-        issuing_state: state_code,
-        document_number: number,
-        surname,
-        given_names: given,
-        date_of_birth: dob,
-        person_key: alert.subject.person_key(),
-        category: alert.category.as_str().to_owned(),
-        action: alert.action.as_str().to_owned(),
-        reason: alert.reason,
-        expires_at: alert.expires_at,
-        created_at: now,
-        created_by: principal.display_name(),
-        removed_at: None,
-        removed_by: None,
-    };
-    let actor = actor(&principal, &client);
-    let stored = row.clone();
-    state
-        .db
-        .write(move |c| {
-            store::watchlist::insert(c, &stored)?;
-            store::audit::append(
-                c,
-                &actor,
-                now,
-                &[AuditEvent::new(
-                    "alert.create",
-                    format!("alert:{}", stored.id),
-                )],
-            )
-        })
-        .await?;
-    tracing::info!(alert_id = %row.id, kind = %row.kind, action = %row.action, "alert added to the watchlist");
     Ok(HttpResponse::Created().json(AlertView::of(row, now)))
 }
 

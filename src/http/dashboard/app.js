@@ -1,0 +1,1 @@
+/* The HOBA dashboard (see index.html). */

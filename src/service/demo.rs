@@ -1,0 +1,195 @@
+//! `crossings demo`: a week of realistic synthetic traffic and one login per role, for a
+//! first look at the service and the dashboard.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+
+use crate::auth::accounts::{self, NewUser, UserPatch};
+use crate::auth::{Identity, Principal, systems, tokens::random_secret};
+use crate::domain::audit::Actor;
+use crate::domain::poe::PoeCode;
+use crate::domain::user::{NewPassword, Postings, Role, RoleSet, Username};
+use crate::domain::watchlist::{AlertInput, NewAlert};
+use crate::error::{Error, Result};
+use crate::service::movements::{self as recording, ItemOutcome};
+use crate::startup::AppState;
+use crate::store;
+use crate::synthetic::Generator;
+
+/// One login the demo made.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    /// Role.
+    pub role: &'static str,
+    /// Username, or the POE system's client id.
+    pub username: String,
+    /// Password, or the client secret.
+    pub password: String,
+}
+
+/// What the demo did.
+#[derive(Debug, Clone)]
+pub struct DemoReport {
+    /// Movements recorded.
+    pub movements: usize,
+    /// Days covered.
+    pub days: u32,
+    /// Logins.
+    pub logins: Vec<DemoLogin>,
+}
+
+/// Creates (or resets) one user per role, registers a POE system at Maseru Bridge, puts two
+/// travellers on the watchlist, and records `days` days of traffic ending now (about
+/// `per_day` movements a day) through the same path as the API.
+pub async fn run(state: &Arc<AppState>, days: u32, per_day: u32) -> Result<DemoReport> {
+    let mut logins = Vec::new();
+    for (role, name, poes) in [
+        (Role::Admin, "demo.admin", "*"),
+        (Role::Immigration, "demo.immigration", "*"),
+        (Role::Police, "demo.police", "*"),
+        (Role::Lra, "demo.lra", "*"),
+        (Role::Analyst, "demo.analyst", "*"),
+    ] {
+        let password = random_secret()[..20].to_owned();
+        upsert_user(state, role, name, poes, &password).await?;
+        logins.push(DemoLogin {
+            role: role.as_str(),
+            username: name.to_owned(),
+            password,
+        });
+    }
+    let msu = PoeCode::parse("MSU")?;
+    let creds = systems::register(
+        &state.db,
+        msu,
+        "demo e-gate".to_owned(),
+        Actor::command_line(),
+    )
+    .await?;
+    logins.push(DemoLogin {
+        role: "poe_system",
+        username: creds.client_id,
+        password: creds.client_secret,
+    });
+
+    let run_tag = format!("demo{}", Utc::now().format("%Y%m%d%H%M%S"));
+    let generator = Principal {
+        identity: Identity::System {
+            id: run_tag.clone(),
+            client_id: "demo-generator".to_owned(),
+        },
+        roles: RoleSet::only(Role::PoeSystem),
+        postings: Postings::All,
+    };
+    let now = Utc::now().naive_utc();
+    let today = crate::domain::movement::local_time(now).date();
+    let mut g = Generator::new(7, 300_000, &run_tag);
+    let mut days_of_traffic = Vec::new();
+    for back in (0..days).rev() {
+        let date = today - Duration::days(i64::from(back));
+        days_of_traffic.push(
+            g.day(date, per_day)
+                .into_iter()
+                .filter(|e| e.occurred_at <= now)
+                .collect::<Vec<_>>(),
+        );
+    }
+    // Two travellers of the last day go on the watchlist first, so that the police have hits.
+    let last_day = days_of_traffic.last().cloned().unwrap_or_default();
+    for (i, event) in last_day.iter().rev().take(2).enumerate() {
+        watch(state, event.person, i == 0).await?;
+    }
+    let mut recorded = 0;
+    for events in days_of_traffic {
+        for chunk in events.chunks(1000) {
+            let items = chunk.iter().map(Generator::to_json).collect();
+            let outcomes =
+                recording::record(state, &generator, generator.actor(None, None), items).await?;
+            recorded += outcomes
+                .iter()
+                .filter(|o| matches!(o, ItemOutcome::Created(_)))
+                .count();
+        }
+    }
+    Ok(DemoReport {
+        movements: recorded,
+        days,
+        logins,
+    })
+}
+
+/// Puts a generated person on the watchlist: by document, or by name and date of birth.
+async fn watch(state: &Arc<AppState>, person: u32, by_document: bool) -> Result<()> {
+    let p = crate::synthetic::Person::at(person);
+    let input: AlertInput = serde_json::from_value(if by_document {
+        serde_json::json!({
+            "issuing_state": p.nationality, "document_number": p.document_number,
+            "category": "stolen_document", "action": "secondary_inspection",
+            "reason": "Demo: reported stolen"
+        })
+    } else {
+        serde_json::json!({
+            "surname": p.surname, "given_names": p.given_names,
+            "date_of_birth": p.date_of_birth.format("%Y-%m-%d").to_string(),
+            "category": "wanted", "action": "refer_to_police", "reason": "Demo: warrant"
+        })
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let alert = NewAlert::parse(input, Utc::now())?;
+    crate::service::watchlist::add(
+        &state.db,
+        alert,
+        Actor {
+            name: "demo".to_owned(),
+            ..Actor::command_line()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn upsert_user(
+    state: &Arc<AppState>,
+    role: Role,
+    name: &str,
+    poes: &str,
+    password: &str,
+) -> Result<()> {
+    let lookup = name.to_owned();
+    let existing = state
+        .db
+        .read(move |c| store::users::by_username(c, &lookup))
+        .await?;
+    match existing {
+        Some(user) => {
+            let username = Username::parse(name)?;
+            let patch = UserPatch {
+                password: Some(NewPassword::parse(password, &username)?),
+                roles: Some(RoleSet::only(role)),
+                postings: Some(Postings::parse(&[poes.to_owned()])?),
+                active: Some(true),
+            };
+            accounts::update(
+                &state.db,
+                &state.auth,
+                user.id,
+                patch,
+                Actor::command_line(),
+            )
+            .await?;
+        }
+        None => {
+            let user = NewUser::parse(
+                name,
+                password,
+                &[role.as_str().to_owned()],
+                &[poes.to_owned()],
+                true,
+            )
+            .map_err(Error::from)?;
+            accounts::create(&state.db, &state.auth, user, Actor::command_line()).await?;
+        }
+    }
+    Ok(())
+}
