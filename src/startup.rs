@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 
@@ -120,6 +120,51 @@ fn print_once(text: &str) {
     println!("{text}");
 }
 
+/// CORS for the configured origins only (CORS is off when none are configured).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |c, o| c.allowed_origin(o))
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::ACCEPT,
+        ])
+        .allowed_header("x-request-id")
+        .expose_headers(["x-request-id"])
+        .max_age(3600)
+}
+
+/// A rustls server configuration (ring provider) from PEM files.
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, StartupError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, path: &std::path::Path, e: &dyn std::fmt::Display| {
+        StartupError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("tls: cannot read the {what} {}: {e}", path.display()),
+        ))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad("certificate", cert, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad("certificate", cert, &e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("key", key, &e))?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| {
+            StartupError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("tls: {e}"),
+            ))
+        })
+}
+
 /// A running server.
 pub struct Application {
     port: u16,
@@ -145,25 +190,44 @@ impl Application {
             n => n,
         };
         let body_limit = state.settings.server.body_limit_bytes;
+        let tls = match state.settings.tls.files() {
+            Some((cert, key)) => Some(tls_config(cert, key)?),
+            None => None,
+        };
+        let origins = state.settings.server.cors_allowed_origins.clone();
+        let hsts = tls.is_some();
         let server = HttpServer::new(move || {
+            let mut headers = DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "no-referrer"))
+                .add(("Cross-Origin-Opener-Policy", "same-origin"));
+            if hsts {
+                headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
+            }
             App::new()
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(body_limit))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        .add(("Referrer-Policy", "no-referrer")),
-                )
+                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(headers)
                 .wrap(from_fn(http::observe::observe))
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })
         .workers(workers)
-        .shutdown_timeout(state.settings.server.shutdown_timeout_secs)
-        .listen(listener)?
+        .shutdown_timeout(state.settings.server.shutdown_timeout_secs);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        }
         .run();
-        tracing::info!(port, backend = state.db.backend().as_str(), "serving");
+        tracing::info!(
+            port,
+            scheme,
+            backend = state.db.backend().as_str(),
+            "serving"
+        );
         Ok(Self {
             port,
             server,

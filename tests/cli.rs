@@ -239,3 +239,162 @@ fn user_and_audit_commands_work_on_the_database() {
     // bootstrap, user create, user update (disable), poe_system create and revoke.
     assert_eq!(report["entries"], 5);
 }
+
+async fn system_token(client: &reqwest::Client, base: &str, admin_password: &str) -> String {
+    let (_, login) = post(
+        client,
+        format!("{base}/api/v1/auth/login"),
+        None,
+        json!({"username": "admin", "password": admin_password}),
+    )
+    .await;
+    let admin = login["access_token"].as_str().unwrap().to_owned();
+    let (_, creds) = post(
+        client,
+        format!("{base}/api/v1/poe-systems"),
+        Some(&admin),
+        json!({"poe": "MSU"}),
+    )
+    .await;
+    let (_, token) = post(
+        client,
+        format!("{base}/api/v1/auth/token"),
+        None,
+        json!({"client_id": creds["client_id"], "client_secret": creds["client_secret"]}),
+    )
+    .await;
+    token["access_token"].as_str().unwrap().to_owned()
+}
+
+fn batch(n: usize, doc_prefix: &str) -> Value {
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339();
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({
+                "client_event_id": format!("{doc_prefix}-{i}"), "poe": "MSU", "direction": "entry",
+                "occurred_at": at, "mode": "pedestrian", "purpose": "visit",
+                "traveller": {"document_type": "passport", "document_number": format!("{doc_prefix}{i}"),
+                    "issuing_state": "ZAF", "nationality": "ZAF", "surname": "ZYXWVUT", "given_names": "QQQ",
+                    "date_of_birth": "1970-01-02", "sex": "F"}
+            })
+        })
+        .collect();
+    json!({ "movements": items })
+}
+
+#[actix_web::test]
+async fn sigterm_lets_a_batch_in_flight_finish_and_takes_no_new_requests() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = crossings(dir.path())
+        .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
+        .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", "admin-password-123")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+    let token = system_token(&client, &base, "admin-password-123").await;
+
+    // A batch whose body is half sent when SIGTERM arrives.
+    let body = serde_json::to_vec(&batch(500, "TERM")).unwrap();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/movements/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..body.len() / 2]).unwrap();
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    let term = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+
+    // No new requests are taken.
+    let refused = client
+        .get(format!("{base}/health/live"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await;
+    assert!(refused.is_err(), "a new request was served after SIGTERM");
+
+    // The request in flight completes.
+    stream.write_all(&body[body.len() / 2..]).unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("\"created\":500"),
+        "{}",
+        &answer[..answer.len().min(400)]
+    );
+
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+}
+
+#[actix_web::test]
+async fn json_logs_carry_the_request_id_and_no_personal_data() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = crossings(dir.path())
+        .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
+        .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", "admin-password-123")
+        .env("CROSSINGS__TELEMETRY__LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+    let token = system_token(&client, &base, "admin-password-123").await;
+    let res = client
+        .post(format!("{base}/api/v1/movements/batch"))
+        .bearer_auth(&token)
+        .header("X-Request-Id", "req-json-1")
+        .json(&batch(3, "PII"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    drop(server);
+    let lines = lines.join().unwrap();
+    assert!(!lines.is_empty());
+    let parsed: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        parsed
+            .iter()
+            .any(|l| l.to_string().contains("req-json-1") && l.to_string().contains("served")),
+        "no line of the request names its id"
+    );
+    for l in &lines {
+        for personal in ["ZYXWVUT", "PII0", "1970-01-02"] {
+            assert!(!l.contains(personal), "personal data in the log: {l}");
+        }
+    }
+}

@@ -16,6 +16,7 @@ mod errors;
 mod health;
 mod movements;
 mod openapi;
+mod operations;
 mod poe_systems;
 mod poes;
 mod stats;
