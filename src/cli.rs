@@ -42,6 +42,13 @@ enum Command {
     /// Statistics counters: check them against the movements, or rebuild them.
     #[command(subcommand)]
     Stats(StatsCommand),
+    /// Ask a running service whether it is ready (for container health checks): exits 0 when
+    /// `/health/ready` answers 200. Plain HTTP only.
+    Probe {
+        /// Address of the service (default: the configured bind address).
+        #[arg(long)]
+        addr: Option<String>,
+    },
     /// Load a week of realistic synthetic traffic and print one login per role.
     Demo {
         /// Days of traffic, ending now.
@@ -169,6 +176,14 @@ async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
             systems::revoke(&state.db, id, Actor::command_line()).await?;
             println!("revoked");
         }
+        Command::Probe { addr } => {
+            let addr = addr.unwrap_or_else(|| settings.server.bind.replace("0.0.0.0", "127.0.0.1"));
+            return Ok(if probe(&addr) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
         Command::Stats(StatsCommand::Check) => {
             let db = startup::connect(&settings)?;
             let differences = db.read(store::counts::check).await?;
@@ -280,4 +295,25 @@ async fn user_command(
         }
     }
     Ok(())
+}
+
+/// `GET /health/ready` over plain HTTP with a short timeout; true on a 200.
+fn probe(addr: &str) -> bool {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+    let Ok(socket) = addr.parse::<SocketAddr>() else {
+        return false;
+    };
+    let Ok(mut stream) = TcpStream::connect_timeout(&socket, Duration::from_secs(2)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request =
+        format!("GET /health/ready HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }

@@ -398,3 +398,29 @@ async fn json_logs_carry_the_request_id_and_no_personal_data() {
         }
     }
 }
+
+#[actix_web::test]
+async fn probe_says_whether_the_service_is_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let down = crossings(dir.path())
+        .args(["probe", "--addr", &format!("127.0.0.1:{port}")])
+        .status()
+        .unwrap();
+    assert!(!down.success(), "nothing listens yet");
+    let child = crossings(dir.path())
+        .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
+        .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", "admin-password-123")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    wait_ready(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}")).await;
+    let up = crossings(dir.path())
+        .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
+        .arg("probe")
+        .status()
+        .unwrap();
+    assert!(up.success());
+}
