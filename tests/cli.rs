@@ -31,6 +31,12 @@ fn crossings(dir: &std::path::Path) -> Command {
     cmd
 }
 
+/// An HTTP client (reqwest is built without a default crypto provider; the service uses ring).
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 struct Server(Child);
 
 impl Drop for Server {
@@ -70,7 +76,6 @@ async fn post(
 
 #[actix_web::test]
 async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut child = crossings(dir.path())
@@ -98,7 +103,7 @@ async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer(
     assert!(password.len() >= 12);
 
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = http();
     wait_ready(&client, &base).await;
     assert!(
         dir.path().join("data/crossings.db").exists(),
@@ -284,7 +289,6 @@ fn batch(n: usize, doc_prefix: &str) -> Value {
 
 #[actix_web::test]
 async fn sigterm_lets_a_batch_in_flight_finish_and_takes_no_new_requests() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let child = crossings(dir.path())
@@ -297,7 +301,7 @@ async fn sigterm_lets_a_batch_in_flight_finish_and_takes_no_new_requests() {
     let pid = child.id();
     let mut server = Server(child);
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = http();
     wait_ready(&client, &base).await;
     let token = system_token(&client, &base, "admin-password-123").await;
 
@@ -346,7 +350,6 @@ async fn sigterm_lets_a_batch_in_flight_finish_and_takes_no_new_requests() {
 
 #[actix_web::test]
 async fn json_logs_carry_the_request_id_and_no_personal_data() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut child = crossings(dir.path())
@@ -367,7 +370,7 @@ async fn json_logs_carry_the_request_id_and_no_personal_data() {
     });
     let server = Server(child);
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = http();
     wait_ready(&client, &base).await;
     let token = system_token(&client, &base, "admin-password-123").await;
     let res = client
@@ -416,7 +419,7 @@ async fn probe_says_whether_the_service_is_ready() {
         .spawn()
         .unwrap();
     let _server = Server(child);
-    wait_ready(&reqwest::Client::new(), &format!("http://127.0.0.1:{port}")).await;
+    wait_ready(&http(), &format!("http://127.0.0.1:{port}")).await;
     let up = crossings(dir.path())
         .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
         .arg("probe")
