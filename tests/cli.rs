@@ -427,3 +427,81 @@ async fn probe_says_whether_the_service_is_ready() {
         .unwrap();
     assert!(up.success());
 }
+
+#[actix_web::test]
+async fn demo_loads_traffic_and_prints_a_login_per_role_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crossings(dir.path())
+        .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", "admin-password-123")
+        .args(["demo", "--days", "2", "--per-day", "800"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let recorded: usize = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(recorded > 800, "{text}");
+    let logins: Vec<(String, String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let parts: Vec<&str> = l.split_whitespace().collect();
+            (parts.len() == 3
+                && [
+                    "admin",
+                    "immigration",
+                    "police",
+                    "lra",
+                    "analyst",
+                    "poe_system",
+                ]
+                .contains(&parts[0]))
+            .then(|| {
+                (
+                    parts[0].to_owned(),
+                    parts[1].to_owned(),
+                    parts[2].to_owned(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(logins.len(), 6, "{text}");
+
+    let port = free_port();
+    let child = crossings(dir.path())
+        .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http();
+    wait_ready(&client, &base).await;
+    for (role, user, secret) in &logins {
+        let (status, _) = if role == "poe_system" {
+            post(
+                &client,
+                format!("{base}/api/v1/auth/token"),
+                None,
+                json!({"client_id": user, "client_secret": secret}),
+            )
+            .await
+        } else {
+            post(
+                &client,
+                format!("{base}/api/v1/auth/login"),
+                None,
+                json!({"username": user, "password": secret}),
+            )
+            .await
+        };
+        assert_eq!(status, 200, "{role} {user}");
+    }
+}
