@@ -6,6 +6,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod csv;
+pub mod cursor;
 pub mod dashboard;
 pub mod declarations;
 pub mod docs;

@@ -1,7 +1,6 @@
 //! `/movements`: recording (single and batch), reading, listing and voiding.
 
 use actix_web::{HttpResponse, web};
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -415,29 +414,6 @@ fn parse_instant(field: &str, s: &str) -> std::result::Result<NaiveDateTime, Val
         .map_err(|_| ValidationErrors::one(field, "must be an RFC 3339 instant"))
 }
 
-fn encode_cursor(row: &MovementRow) -> String {
-    let raw = format!(
-        "{}|{}",
-        row.occurred_at.and_utc().timestamp_micros(),
-        row.id
-    );
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
-fn decode_cursor(s: &str) -> std::result::Result<(NaiveDateTime, String), ValidationErrors> {
-    let bad = || ValidationErrors::one("cursor", "is not a cursor this service gave out");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (micros, id) = text.split_once('|').ok_or_else(bad)?;
-    let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let at = DateTime::from_timestamp_micros(micros)
-        .ok_or_else(bad)?
-        .naive_utc();
-    Ok((at, id.to_owned()))
-}
-
 /// Movements at your POEs, oldest first, with keyset paging. LRA officers see only movements
 /// with a vehicle.
 #[utoipa::path(get, path = "/api/v1/movements", tag = "movements", params(ListQuery), security(("bearer" = [])),
@@ -473,7 +449,7 @@ pub async fn list(
             .ok()
     });
     let after = q.cursor.as_deref().and_then(|c| {
-        decode_cursor(c)
+        super::cursor::decode(c)
             .map_err(|e| errors.extend_prefixed("", e))
             .ok()
     });
@@ -526,7 +502,8 @@ pub async fn list(
     let mut rows = rows;
     rows.truncate(limit as usize);
     let next_cursor = if more {
-        rows.last().map(encode_cursor)
+        rows.last()
+            .map(|r| super::cursor::encode(r.occurred_at, &r.id))
     } else {
         None
     };

@@ -1,8 +1,7 @@
 //! `/stays`: stays of visitors (and trips of citizens) for immigration, at their POEs.
 
 use actix_web::web;
-use base64::Engine;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -53,17 +52,6 @@ pub struct StayPage {
     pub next_cursor: Option<String>,
 }
 
-fn decode_cursor(s: &str) -> std::result::Result<(NaiveDateTime, String), ValidationErrors> {
-    let bad = || ValidationErrors::one("cursor", "is not a cursor this service gave out");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let (micros, id) = text.split_once('|').ok_or_else(bad)?;
-    let at = DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-    Ok((at.naive_utc(), id.to_owned()))
-}
-
 /// Stays of visitors from entry/exit pairs: open ones, overstayed ones (open past their end,
 /// or closed after it) or closed ones; `kind=trip` for citizens' trips abroad.
 #[utoipa::path(get, path = "/api/v1/stays", tag = "stays", params(StaysQuery), security(("bearer" = [])),
@@ -100,10 +88,11 @@ pub async fn list(
     if !(1..=500).contains(&limit) {
         e.push("limit", "must be between 1 and 500");
     }
-    let after = q
-        .cursor
-        .as_deref()
-        .and_then(|c| decode_cursor(c).map_err(|x| e.extend_prefixed("", x)).ok());
+    let after = q.cursor.as_deref().and_then(|c| {
+        super::cursor::decode(c)
+            .map_err(|x| e.extend_prefixed("", x))
+            .ok()
+    });
     if !e.is_empty() {
         return Err(e.into());
     }
@@ -158,10 +147,7 @@ pub async fn list(
         });
     }
     let next_cursor = if more {
-        last.map(|(at, id)| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(format!("{}|{id}", at.and_utc().timestamp_micros()))
-        })
+        last.map(|(at, id)| super::cursor::encode(at, &id))
     } else {
         None
     };

@@ -196,16 +196,17 @@ impl CountedRow {
     }
 }
 
-/// The movements of UTC `[from, to)` that statistics count (not voided), filtered by every
-/// dimension except the age band (the caller filters that, having computed it).
-pub fn movements_between(
+/// Walks the movements of UTC `[from, to)` that statistics count (not voided), filtered by
+/// every dimension except the age band (callers filter that, having computed it), a page at a
+/// time in `(occurred_at, id)` order, so memory stays flat however many there are.
+fn for_each_page(
     conn: &mut DbConnection,
     from: NaiveDateTime,
     to: NaiveDateTime,
     filters: &Filters,
-) -> StoreResult<Vec<CountedRow>> {
-    const PAGE: i64 = 20_000;
-    let mut out = Vec::new();
+    page: i64,
+    mut f: impl FnMut(&mut DbConnection, Vec<CountedRow>) -> StoreResult<()>,
+) -> StoreResult<()> {
     let mut after: Option<(NaiveDateTime, String)> = None;
     loop {
         let mut q = movements::table
@@ -245,7 +246,7 @@ pub fn movements_between(
         );
         let rows: Vec<Row> = q
             .order((movements::occurred_at.asc(), movements::id.asc()))
-            .limit(PAGE)
+            .limit(page)
             .select((
                 movements::id,
                 movements::occurred_at,
@@ -258,25 +259,53 @@ pub fn movements_between(
                 movements::mode,
             ))
             .load(conn)?;
-        let full = rows.len() as i64 == PAGE;
+        let full = rows.len() as i64 == page;
         after = rows.last().map(|r| (r.1, r.0.clone()));
-        for (_, occurred_at, poe, direction, nationality, sex, date_of_birth, purpose, mode) in rows
-        {
-            out.push(CountedRow {
-                occurred_at,
-                poe,
-                direction,
-                nationality,
-                sex,
-                date_of_birth,
-                purpose,
-                mode,
-            });
-        }
+        let counted = rows
+            .into_iter()
+            .map(
+                |(
+                    _,
+                    occurred_at,
+                    poe,
+                    direction,
+                    nationality,
+                    sex,
+                    date_of_birth,
+                    purpose,
+                    mode,
+                )| CountedRow {
+                    occurred_at,
+                    poe,
+                    direction,
+                    nationality,
+                    sex,
+                    date_of_birth,
+                    purpose,
+                    mode,
+                },
+            )
+            .collect();
+        f(conn, counted)?;
         if !full {
-            return Ok(out);
+            return Ok(());
         }
     }
+}
+
+/// The movements of UTC `[from, to)` that statistics count, filtered as [`for_each_page`] says.
+pub fn movements_between(
+    conn: &mut DbConnection,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    filters: &Filters,
+) -> StoreResult<Vec<CountedRow>> {
+    let mut out = Vec::new();
+    for_each_page(conn, from, to, filters, 20_000, |_, page| {
+        out.extend(page);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// Counts every counter from the movements and compares with the kept counters: the keys
@@ -341,64 +370,19 @@ fn recount(conn: &mut DbConnection) -> StoreResult<BTreeMap<OwnedKey, i64>> {
         .collect())
 }
 
-/// Rebuilds every counter from the movements, in chunks (after a bulk load, or if a check
-/// ever found a difference). Call inside a transaction.
+/// Rebuilds every counter from the movements, a page at a time (after a bulk load, or if a
+/// check ever found a difference). Call inside a transaction.
 pub fn rebuild(conn: &mut DbConnection) -> StoreResult<u64> {
     diesel::delete(super::schema::movement_counts::table).execute(conn)?;
-    const PAGE: usize = 50_000;
+    let (from, to) = all_time();
     let mut total = 0u64;
-    let mut after: Option<(NaiveDateTime, String)> = None;
-    loop {
-        let mut q = movements::table
-            .filter(movements::voided_at.is_null())
-            .into_boxed();
-        if let Some((at, id)) = &after {
-            q = q.filter(
-                movements::occurred_at.gt(*at).or(movements::occurred_at
-                    .eq(*at)
-                    .and(movements::id.gt(id.clone()))),
-            );
-        }
-        type Row = (
-            String,
-            NaiveDateTime,
-            String,
-            String,
-            String,
-            String,
-            NaiveDate,
-            String,
-            String,
-        );
-        let rows: Vec<Row> = q
-            .order((movements::occurred_at.asc(), movements::id.asc()))
-            .limit(PAGE as i64)
-            .select((
-                movements::id,
-                movements::occurred_at,
-                movements::poe,
-                movements::direction,
-                movements::nationality,
-                movements::sex,
-                movements::date_of_birth,
-                movements::purpose,
-                movements::mode,
-            ))
-            .load(conn)?;
-        let full = rows.len() == PAGE;
-        after = rows.last().map(|r| (r.1, r.0.clone()));
-        total += rows.len() as u64;
-        let counted: Vec<Counted> = rows
-            .iter()
-            .map(|(_, at, poe, dir, nat, sex, dob, purpose, mode)| {
-                Counted::new(*at, poe, dir, nat, sex, *dob, purpose, mode)
-            })
-            .collect();
+    for_each_page(conn, from, to, &Vec::new(), 50_000, |c, page| {
+        total += page.len() as u64;
+        let counted: Vec<Counted<'_>> = page.iter().map(CountedRow::counted).collect();
         for chunk in crate::domain::stats::deltas(counted.iter(), 1).chunks(10_000) {
-            apply(conn, chunk)?;
+            apply(c, chunk)?;
         }
-        if !full {
-            return Ok(total);
-        }
-    }
+        Ok(())
+    })?;
+    Ok(total)
 }
