@@ -16,6 +16,7 @@ use crate::store::{
 
 /// Filters and paging of `GET /audit`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Only this actor (username or `poe-system:<client id>`).

@@ -47,6 +47,84 @@ impl Modify for BearerScheme {
     }
 }
 
+/// Documents the problems every operation can answer, where its annotation did not already:
+/// 401 and 403 where a token is needed, 400, 413 and 422 where input is read, 404 where a
+/// path names an object, 500 and 503 everywhere.
+pub struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                ("GET", item.get.as_mut()),
+                ("POST", item.post.as_mut()),
+                ("PATCH", item.patch.as_mut()),
+                ("DELETE", item.delete.as_mut()),
+            ];
+            for (method, op) in operations {
+                let Some(op) = op else { continue };
+                let secured = super::access::rule_for(method, path)
+                    .is_some_and(|r| matches!(r.who, super::access::Who::Roles(_)));
+                let body = op.request_body.is_some();
+                let params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut wanted: Vec<(&str, &str)> = Vec::new();
+                if secured {
+                    wanted.push((
+                        "401",
+                        "No bearer token, or an invalid, expired or revoked one",
+                    ));
+                    wanted.push(("403", "The caller's role (or post) does not allow this"));
+                }
+                if body {
+                    wanted.push(("400", "The body is not JSON"));
+                    wanted.push(("413", "The body is over the configured limit"));
+                }
+                if body || params {
+                    wanted.push((
+                        "422",
+                        "A field or parameter breaks a rule; each is named in `errors`",
+                    ));
+                }
+                if path.contains('{') {
+                    wanted.push(("404", "No such object (or not one the caller may know of)"));
+                }
+                wanted.push(("500", "A bug: logged with the request id, never detailed"));
+                wanted.push(("503", "The database is unavailable; retry later"));
+                for (status, description) in wanted {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem(description).into());
+                }
+                // Errors annotated on a handler are problems too, whatever media type the
+                // annotation defaulted to.
+                for (status, response) in op.responses.responses.iter_mut() {
+                    let error = status.starts_with('4') || status.starts_with('5');
+                    if let (true, utoipa::openapi::RefOr::T(response)) = (error, response) {
+                        if let Some(content) = response.content.shift_remove("application/json") {
+                            response
+                                .content
+                                .insert("application/problem+json".to_owned(), content);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "This document", content_type = "application/json")))]

@@ -28,7 +28,7 @@ use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{Scope, web};
 
 use crate::error::Error;
-use docs::BearerScheme;
+use docs::{BearerScheme, ProblemResponses};
 
 /// Declares the API routes once: registers them and lists them in [`API_ROUTES`], which the
 /// access table and the OpenAPI document are checked against.
@@ -48,7 +48,7 @@ macro_rules! api_routes {
             info(title = "crossings", description = docs::DESCRIPTION, license(name = "Apache-2.0")),
             paths($($handler),*, health::live, health::ready, metrics::render),
             components(schemas(error::Problem, crate::domain::validation::FieldError)),
-            modifiers(&BearerScheme),
+            modifiers(&BearerScheme, &ProblemResponses),
             tags(
                 (name = "auth", description = "Sign-in and tokens"),
                 (name = "users", description = "Accounts (admins)"),
@@ -114,11 +114,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .app_data(web::Data::new(docs::document()))
     .service(docs::swagger_ui())
-    .route("/docs", web::get().to(docs::redirect))
+    .service(web::resource("/docs").get(docs::redirect))
     .configure(dashboard::configure)
-    .route("/health/live", web::get().to(health::live))
-    .route("/health/ready", web::get().to(health::ready))
-    .route("/metrics", web::get().to(metrics::render));
+    // Resources (not bare routes), so that another method gets 405, not 404.
+    .service(web::resource("/health/live").get(health::live))
+    .service(web::resource("/health/ready").get(health::ready))
+    .service(web::resource("/metrics").get(metrics::render));
 }
 
 /// The answer for paths that match no route.

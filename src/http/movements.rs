@@ -383,6 +383,7 @@ pub async fn get(
 
 /// `GET /movements` filters and paging.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// One POE (default: every POE you are posted at).

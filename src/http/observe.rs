@@ -27,7 +27,7 @@ fn acceptable_id(id: &str) -> bool {
 /// The middleware function (`actix_web::middleware::from_fn(observe)`).
 pub async fn observe(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let id = req
         .headers()
@@ -41,7 +41,14 @@ pub async fn observe(
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let mut res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+    if res.status() == actix_web::http::StatusCode::METHOD_NOT_ALLOWED {
+        res = method_not_allowed(res);
+    }
 
     let elapsed = started.elapsed();
     let route = res
@@ -73,6 +80,29 @@ pub async fn observe(
         res.headers_mut().insert(REQUEST_ID, value);
     }
     Ok(res)
+}
+
+/// A 405 as a problem, with the `Allow` header RFC 9110 asks for: the API's methods of the
+/// path from the access table; everything outside the API is GET only.
+fn method_not_allowed(res: ServiceResponse) -> ServiceResponse {
+    use actix_web::ResponseError;
+    let pattern = res.request().match_pattern().unwrap_or_default();
+    let allowed: Vec<&str> = match pattern.strip_prefix(super::access::API_PREFIX) {
+        Some(path) => super::access::RULES
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method)
+            .collect(),
+        None => vec!["GET"],
+    };
+    let (req, _) = res.into_parts();
+    let mut response = crate::error::Error::MethodNotAllowed.error_response();
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    ServiceResponse::new(req, response)
 }
 
 #[cfg(test)]

@@ -20,11 +20,14 @@ use crate::store::counts::Filters;
 
 /// `GET /stats/movements`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MovementStatsQuery {
     /// Start, inclusive: a local date (`2026-01-01`, its midnight in Lesotho) or an RFC 3339 instant.
+    #[param(required = true)]
     pub from: Option<String>,
     /// End, exclusive, likewise.
+    #[param(required = true)]
     pub to: Option<String>,
     /// `hour`, `day` (default), `week` (from Monday) or `month`.
     pub interval: Option<String>,
@@ -298,6 +301,7 @@ pub async fn movements(
 
 /// `GET /stats/summary`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     /// Local date (default: today in Lesotho).
@@ -425,13 +429,16 @@ pub async fn summary(
 
 /// `GET /stats/hour-profile`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HourProfileQuery {
     /// Only these POEs (comma-separated; default all).
     pub poe: Option<String>,
     /// Start (local date, or an instant on a whole hour).
+    #[param(required = true)]
     pub from: Option<String>,
     /// End, exclusive (likewise).
+    #[param(required = true)]
     pub to: Option<String>,
     /// `json` or `csv`.
     pub format: Option<String>,
@@ -533,11 +540,14 @@ pub async fn hour_profile(
 
 /// `GET /stats/citizen-flow`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CitizenFlowQuery {
     /// Start: local date or RFC 3339 instant.
+    #[param(required = true)]
     pub from: Option<String>,
     /// End, exclusive.
+    #[param(required = true)]
     pub to: Option<String>,
     /// `hour`, `day` (default), `week` or `month`.
     pub interval: Option<String>,

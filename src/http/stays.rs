@@ -19,6 +19,7 @@ use crate::store::{self, stays::StayStatus};
 
 /// `GET /stays`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StaysQuery {
     /// `open`, `overstayed` (default) or `closed`.

@@ -21,11 +21,14 @@ use crate::store::{self, stays::StayRow};
 
 /// `GET /travellers/history`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Issuing state (ICAO code).
+    #[param(required = true)]
     pub issuing_state: Option<String>,
     /// Document number (spaces and hyphens ignored).
+    #[param(required = true)]
     pub document_number: Option<String>,
     /// Why you look (required for police; recorded in the audit log).
     pub reason: Option<String>,

@@ -91,6 +91,7 @@ pub struct AlertList {
 
 /// `GET /watchlist`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WatchlistQuery {
     /// `live` (default) or `all` (removed and lapsed ones too).
@@ -235,6 +236,7 @@ pub struct HitList {
 
 /// `GET /alert-hits`
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HitsQuery {
     /// Only this POE (default: every POE you are posted at).

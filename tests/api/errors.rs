@@ -28,6 +28,12 @@ on_both_backends! {
         assert_eq!(a.headers["content-type"], "application/problem+json");
         let b = app.delete("/api/v1/poes", Some(&admin)).await.expect(405);
         assert_eq!(b.headers["content-type"], "application/problem+json");
+        assert_eq!(b.headers["allow"], "GET");
+        let c = app.delete("/api/v1/users", Some(&admin)).await.expect(405);
+        assert_eq!(c.headers["allow"], "GET, POST");
+        let d = app.send(app.client.post(app.url("/metrics"))).await.expect(405);
+        assert_eq!(d.headers["allow"], "GET");
+        assert_eq!(d.headers["content-type"], "application/problem+json");
     }
 }
 
