@@ -131,21 +131,28 @@ pub fn live_matches(
                 alerts::person_key,
             ))
     };
-    let mut rows: Vec<Row> = Vec::new();
-    for chunk in document_numbers.chunks(1000) {
-        rows.extend(
-            live()
-                .filter(alerts::document_number.eq_any(chunk))
-                .load::<Row>(conn)?,
-        );
-    }
-    for chunk in person_keys.chunks(1000) {
-        rows.extend(
-            live()
-                .filter(alerts::person_key.eq_any(chunk))
-                .load::<Row>(conn)?,
-        );
-    }
+    let rows: Vec<Row> = match conn {
+        // One statement: PostgreSQL ORs the two index scans (a BitmapOr).
+        DbConnection::Pg(pg) => live()
+            .filter(
+                alerts::document_number
+                    .eq_any(document_numbers)
+                    .or(alerts::person_key.eq_any(person_keys)),
+            )
+            .load(pg)?,
+        // SQLite does not OR partial indexes: two look-ups (in-process, cheap).
+        DbConnection::Sqlite(lite) => {
+            let mut rows = live()
+                .filter(alerts::document_number.eq_any(document_numbers))
+                .load::<Row>(lite)?;
+            rows.extend(
+                live()
+                    .filter(alerts::person_key.eq_any(person_keys))
+                    .load::<Row>(lite)?,
+            );
+            rows
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|(alert_id, action, state, number, person_key)| Match {
