@@ -336,7 +336,7 @@
     for (const p of state.poes) {
       list.append(h('label', { title: `${p.name} (${p.district})` },
         h('input', { type: 'checkbox', value: p.code, checked: true, onchange: onPoeToggle }),
-        h('span', { text: p.name }), h('span', { class: 'code', text: p.code })));
+        h('span', {}, p.name, ' ', h('span', { class: 'code', text: p.code }))));
     }
     const heat = $('heat-poe');
     heat.replaceChildren(...state.poes.map((p) => h('option', { value: p.code, text: `${p.name} (${p.code})` })));
@@ -399,7 +399,7 @@
     }
     state.from = from;
     state.to = to;
-    if (state.selected.size === 1) $('heat-poe').value = [...state.selected][0];
+    if (!allSelected() && !state.selected.has($('heat-poe').value)) $('heat-poe').value = [...state.selected].sort()[0];
     $('poe-picker').open = false;
     markPreset();
     loadCharts();
@@ -468,6 +468,8 @@
       c.box.replaceChildren(problemBox(e));
       c.box.dataset.state = 'error';
       c.box.removeAttribute('aria-busy');
+      const sub = c.box.parentElement.querySelector('.sub');
+      if (sub) sub.textContent = sub.textContent.replace(' — loading…', '');
     }
   }
 
@@ -488,10 +490,11 @@
       const head = e.status === 403
         ? 'Your account may not read these statistics.'
         : e.title;
+      const more = e.errors.map((x) => `${x.field}: ${x.message}`).filter((t) => t !== e.detail);
       return h('div', { class: 'problem', role: 'alert' },
         h('strong', { text: head }),
         e.detail ? h('span', { text: e.detail }) : null,
-        e.errors.length ? h('ul', {}, e.errors.map((x) => h('li', { text: `${x.field}: ${x.message}` }))) : null);
+        more.length ? h('ul', {}, more.map((t) => h('li', { text: t }))) : null);
     }
     return h('div', { class: 'problem', role: 'alert' }, h('strong', { text: 'Something went wrong' }),
       h('span', { text: 'The answer could not be shown. Try again.' }));
@@ -626,6 +629,10 @@
     const span = `${rangeText(from, state.to)} · ${poesText().replace(/^All (\d+) posts$/, 'all $1 posts')}`;
     const file = (n) => () => `${n}_${from}_${state.to}.csv`;
 
+    // Until the answers come, each card says what it is loading.
+    for (const id of ['daily', ...DIMENSIONS.map((d) => d.key)]) $(`sub-${id}`).textContent = `${span} — loading…`;
+    $('sub-flow').textContent = `Basotho at all posts, ${rangeText(from, state.to)} — loading…`;
+
     // Entries and exits
     const buckets = bucketsOf(from, days, interval);
     $('h-daily').textContent = interval === 'hour' ? 'Entries and exits by hour' : 'Entries and exits by day';
@@ -688,6 +695,7 @@
     const toExcl = addDays(state.to, 1);
     const p = state.poes.find((x) => x.code === poe);
     const days = daysBetween(from, toExcl);
+    $('sub-heat').textContent = `${p ? p.name : poe}, ${rangeText(from, state.to)} — loading…`;
     load('heat', `/stats/hour-profile?poe=${encodeURIComponent(poe)}&from=${from}&to=${toExcl}`, (d) => {
       const cells = d.cells || [];
       const max = cells.reduce((m, c) => Math.max(m, c.mean), 0);
@@ -928,7 +936,10 @@
       if (r.net == null) {
         g.append(sv('rect', { x: x.toFixed(1), y: y(0) - 8, width: inner.toFixed(1), height: 16, fill: `url(#${id})`, class: 'bar-sup' }));
         if (band >= 26) g.append(sv('text', { x: x + inner / 2, y: y(0) - 12, 'text-anchor': 'middle', class: 'tick', text: `< ${K}` }));
-        t = `${b.long}: withheld (a count below ${K})`;
+        const part = (v) => (v == null ? `< ${K}` : fmt(v));
+        t = `${b.long}: ${part(r.entries)} came home, ${part(r.exits)} left; net withheld (a count below ${K})`;
+      } else if (r.net === 0) {
+        t = `${b.long}: ${fmt(r.entries)} came home, ${fmt(r.exits)} left, net 0`;
       } else {
         const top = Math.min(y(r.net), y(0));
         g.append(sv('rect', { x: x.toFixed(1), y: top.toFixed(1), width: inner.toFixed(1), height: Math.max(1, Math.abs(y(r.net) - y(0))).toFixed(1), class: r.net >= 0 ? 'bar-net-pos' : 'bar-net-neg' }));
@@ -1047,6 +1058,10 @@
       if (btn) downloadCsv(btn.dataset.csv, btn);
       const picker = $('poe-picker');
       if (picker.open && !picker.contains(ev.target)) picker.open = false;
+    });
+    $('poe-picker').addEventListener('focusout', (ev) => {
+      const picker = $('poe-picker');
+      if (picker.open && ev.relatedTarget && !picker.contains(ev.relatedTarget)) picker.open = false;
     });
     document.addEventListener('keydown', (ev) => {
       const picker = $('poe-picker');
