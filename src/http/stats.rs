@@ -75,6 +75,8 @@ pub struct MovementStats {
     /// How many cells were withheld (counts from 1 to k-1 in a breakdown by nationality, sex
     /// or age band).
     pub suppressed_cells: i64,
+    /// k: the smallest count shown in such a breakdown.
+    pub min_cell_count: i64,
 }
 
 /// One row, serialised straight to `{bucket, <key>…, count}` (answers can hold tens of
@@ -296,6 +298,7 @@ pub async fn movements(
         rows,
         total: answer.total,
         suppressed_cells: answer.suppressed_cells,
+        min_cell_count: state.settings.stats.min_cell_count,
     }))
 }
 
@@ -587,6 +590,8 @@ pub struct CitizenFlow {
     pub net: i64,
     /// Cells withheld.
     pub suppressed_cells: i64,
+    /// k: the smallest count shown.
+    pub min_cell_count: i64,
 }
 
 /// Net flow of citizens (Basotho): entries, exits and their difference per bucket.
@@ -640,6 +645,7 @@ pub async fn citizen_flow(
         exits: 0,
         net: 0,
         suppressed_cells: 0,
+        min_cell_count: k,
     };
     for (bucket, (entries, exits)) in by_bucket {
         flow.entries += entries;

@@ -415,6 +415,7 @@ on_both_backends! {
         assert_eq!(of("MOZ"), Value::Null, "3 is below k = 5");
         assert_eq!(a.body["suppressed_cells"], 1);
         assert_eq!(a.body["total"], 10);
+        assert_eq!(a.body["min_cell_count"], 5);
         // Narrowing to one nationality is a breakdown too.
         let b = app.get("/api/v1/stats/movements?from=2026-03-03&to=2026-03-04&group_by=poe&nationality=MOZ", Some(&analyst)).await.expect(200);
         assert_eq!(b.body["rows"][0]["count"], Value::Null);

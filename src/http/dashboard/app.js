@@ -5,7 +5,9 @@
 
 (() => {
   const API = '/api/v1';
-  const K = 5; // the service's smallest shown count in a sensitive breakdown
+  // The service's smallest shown count in a sensitive breakdown; every statistics answer says
+  // what it is (`min_cell_count`), and the page follows.
+  let K = 5;
   const SVGNS = 'http://www.w3.org/2000/svg';
   const $ = (id) => document.getElementById(id);
   const nf = new Intl.NumberFormat('en-GB');
@@ -194,7 +196,14 @@
     }
     if (session !== state.session) throw new SessionEnded();
     if (!res.ok) throw await problemOf(res);
-    return raw ? res : res.json();
+    if (raw) return res;
+    const body = await res.json();
+    if (body && typeof body.min_cell_count === 'number' && body.min_cell_count !== K) {
+      K = body.min_cell_count;
+      const note = document.getElementById('suppression-note');
+      if (note) note.textContent = `Counts from 1 to ${K - 1} in a breakdown by nationality, sex or age band are withheld and shown hatched as “< ${K}”.`;
+    }
+    return body;
   }
 
   function rolesOf(token) {
