@@ -2,8 +2,6 @@
 //! kept counters (and, for what they cannot answer, from the movements), exact at the moment
 //! of the query.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 const _: () = assert!(
@@ -132,41 +130,21 @@ pub struct StatsAnswer {
     pub suppressed_cells: i64,
 }
 
-/// Exact counts for `q`.
-pub fn count(
-    conn: &mut crate::store::DbConnection,
-    q: &MovementQuery,
-) -> StoreResult<BTreeMap<(NaiveDateTime, Vec<String>), i64>> {
-    let group = q.group();
-    let mut sums: BTreeMap<(NaiveDateTime, Vec<String>), i64> = BTreeMap::new();
-    let keys_of = |values: &[&str; 7]| -> Vec<String> {
-        q.group_by
-            .iter()
-            .map(|d| values[d.index()].to_owned())
-            .collect()
-    };
-    let column_order: Vec<Dimension> = group.iter().collect();
-    let positions: Vec<usize> = q
-        .group_by
-        .iter()
-        .map(|d| {
-            column_order
-                .iter()
-                .position(|c| c == d)
-                .unwrap_or(usize::MAX)
-        })
-        .collect();
+/// A bucket (local start), the values of the grouped dimensions, and its count.
+pub type Cell = ((NaiveDateTime, Vec<String>), i64);
+
+/// Exact counts for `q`: one entry per bucket and keys (in the order of `group_by`) that
+/// holds movements, sorted by bucket, then keys.
+pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreResult<Vec<Cell>> {
+    let mut cells: Vec<Cell> = Vec::new();
     for piece in plan(q.from, q.to, q.interval, q.needed()) {
         match piece {
             Piece::Kept { cuboid, from, to } => {
-                for (bucket, values, n) in counts::sums(conn, cuboid, from, to, group, &q.filters)?
-                {
-                    // The kept values come in column order; answer in the order asked for.
-                    let keys: Vec<String> = positions
-                        .iter()
-                        .map(|p| values.get(*p).cloned().unwrap_or_default())
-                        .collect();
-                    *sums.entry((q.interval.bucket(bucket), keys)).or_insert(0) += n;
+                let sums = counts::sums(conn, cuboid, from, to, &q.group_by, &q.filters)?;
+                cells.reserve(sums.len());
+                for (bucket, key, n) in sums {
+                    let keys = counts::key_values(&key).map(str::to_owned).collect();
+                    cells.push(((q.interval.bucket(bucket), keys), n));
                 }
             }
             Piece::Movements { from, to } => {
@@ -182,14 +160,25 @@ pub fn count(
                         });
                     if age_ok {
                         let bucket = q.interval.bucket(local_time(m.occurred_at));
-                        *sums.entry((bucket, keys_of(&m.values))).or_insert(0) += 1;
+                        let keys = q.group_by.iter().map(|d| m.value(*d).to_owned()).collect();
+                        cells.push(((bucket, keys), 1));
                     }
                 }
             }
         }
     }
-    sums.retain(|_, n| *n != 0);
-    Ok(sums)
+    // The kept sums come in bucket order, piece after piece, often sorted by value too: a
+    // stable sort takes such runs as they are rather than sorting afresh.
+    cells.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut merged: Vec<Cell> = Vec::with_capacity(cells.len());
+    for (key, n) in cells {
+        match merged.last_mut() {
+            Some((last, sum)) if *last == key => *sum += n,
+            _ => merged.push((key, n)),
+        }
+    }
+    merged.retain(|(_, n)| *n != 0);
+    Ok(merged)
 }
 
 /// Answers `q` with small cells withheld (`k` from the settings).
@@ -242,8 +231,8 @@ pub async fn summary(db: &Db, poes: Vec<String>, date: NaiveDate) -> Result<Vec<
     )
     .ok_or_else(|| Error::Internal("no daily aggregate by post and direction".to_owned()))?;
     db.read(move |c| {
-        let group = DimSet::of(&[Dimension::Poe, Dimension::Direction]);
-        let sums = counts::sums(c, cuboid, from_local, to_local, group, &Vec::new())?;
+        let group = [Dimension::Poe, Dimension::Direction];
+        let sums = counts::sums(c, cuboid, from_local, to_local, &group, &Vec::new())?;
         let hits = crate::store::watchlist::hits_by_poe(
             c,
             utc_of_local(from_local),
@@ -260,8 +249,9 @@ pub async fn summary(db: &Db, poes: Vec<String>, date: NaiveDate) -> Result<Vec<
             .map(|poe| {
                 let of = |dir: &str| {
                     sums.iter()
-                        .filter(|(_, v, _)| {
-                            v.first() == Some(poe) && v.get(1).map(String::as_str) == Some(dir)
+                        .filter(|(_, key, _)| {
+                            let mut v = counts::key_values(key);
+                            v.next() == Some(poe.as_str()) && v.next() == Some(dir)
                         })
                         .map(|(_, _, n)| *n)
                         .sum::<i64>()
@@ -292,7 +282,7 @@ pub async fn hour_profile(
         .ok_or_else(|| Error::Internal("no hourly aggregate by post".to_owned()))?;
     let filters: Filters = poes.map(|p| vec![(Dimension::Poe, p)]).unwrap_or_default();
     let sums = db
-        .read(move |c| counts::sums(c, cuboid, from_local, to_local, DimSet::default(), &filters))
+        .read(move |c| counts::sums(c, cuboid, from_local, to_local, &[], &filters))
         .await?;
     let slot =
         |t: NaiveDateTime| t.weekday().num_days_from_monday() as usize * 24 + t.hour() as usize;

@@ -92,22 +92,23 @@ fn placeholder(conn: &DbConnection, n: usize) -> String {
     }
 }
 
-/// Sums of one aggregate per kept bucket and `group` values, local `[from, to)`, filtered.
-/// The values come in column order (`DimSet::iter`).
+/// Sums of one aggregate per kept bucket and values of the `group` dimensions, local
+/// `[from, to)`, filtered, in bucket order. The values come joined by [`KEY_SEPARATOR`] in the order of `group`; the key is
+/// empty when nothing is grouped. [`key_values`] splits one.
 pub fn sums(
     conn: &mut DbConnection,
     cuboid: Cuboid,
     from: NaiveDateTime,
     to: NaiveDateTime,
-    group: DimSet,
+    group: &[Dimension],
     filters: &Filters,
-) -> StoreResult<Vec<(NaiveDateTime, Vec<String>, i64)>> {
+) -> StoreResult<Vec<(NaiveDateTime, String, i64)>> {
     let mut n = 0;
     let mut next = |conn: &DbConnection| {
         n += 1;
         placeholder(conn, n)
     };
-    let group_cols: Vec<&str> = group.iter().map(Dimension::as_str).collect();
+    let group_cols: Vec<&str> = group.iter().map(|d| d.as_str()).collect();
     let key = if group_cols.is_empty() {
         "''".to_owned()
     } else {
@@ -115,7 +116,7 @@ pub fn sums(
     };
     // When the aggregate keeps exactly the grouped dimensions, its rows are already one per
     // bucket and key: no aggregation needed.
-    let exact = cuboid.dims == group;
+    let exact = cuboid.dims == group.iter().fold(DimSet::default(), |s, d| s.with(*d));
     let count = if exact {
         "count"
     } else {
@@ -143,6 +144,9 @@ pub fn sums(
             sql.push_str(c);
         }
     }
+    // In bucket order, which the index gives for nothing (ordering the values too would cost
+    // PostgreSQL a sort under the database's collation, slower than sorting here).
+    sql.push_str(" ORDER BY bucket");
     let rows: Vec<CountRow> = crate::on_backend!(conn, |c| {
         let mut q = diesel::sql_query(sql.clone())
             .into_boxed()
@@ -154,17 +158,18 @@ pub fn sums(
         }
         q.load(c)
     })?;
-    Ok(rows
+    Ok(rows.into_iter().map(|r| (r.bucket, r.k, r.n)).collect())
+}
+
+/// What joins the grouped values of a kept sum (no code or category holds one).
+pub const KEY_SEPARATOR: char = '|';
+
+/// The values of a key from [`sums`], in column order; none for the empty key.
+pub fn key_values(key: &str) -> impl Iterator<Item = &str> {
+    (!key.is_empty())
+        .then(|| key.split(KEY_SEPARATOR))
         .into_iter()
-        .map(|r| {
-            let values = if group_cols.is_empty() {
-                Vec::new()
-            } else {
-                r.k.split('|').map(str::to_owned).collect()
-            };
-            (r.bucket, values, r.n)
-        })
-        .collect())
+        .flatten()
 }
 
 /// A counted movement as read from the database.
