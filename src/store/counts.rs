@@ -93,8 +93,8 @@ fn placeholder(conn: &DbConnection, n: usize) -> String {
 }
 
 /// Sums of one aggregate per kept bucket and values of the `group` dimensions, local
-/// `[from, to)`, filtered, in bucket order. The values come joined by [`KEY_SEPARATOR`] in the order of `group`; the key is
-/// empty when nothing is grouped. [`key_values`] splits one.
+/// `[from, to)`, filtered, in bucket order. The values come joined by [`KEY_SEPARATOR`] in the
+/// order of `group`; the key is empty when nothing is grouped. [`key_values`] splits one.
 pub fn sums(
     conn: &mut DbConnection,
     cuboid: Cuboid,
@@ -164,7 +164,7 @@ pub fn sums(
 /// What joins the grouped values of a kept sum (no code or category holds one).
 pub const KEY_SEPARATOR: char = '|';
 
-/// The values of a key from [`sums`], in column order; none for the empty key.
+/// The values of a key from [`sums`], in the order of its `group`; none for the empty key.
 pub fn key_values(key: &str) -> impl Iterator<Item = &str> {
     (!key.is_empty())
         .then(|| key.split(KEY_SEPARATOR))

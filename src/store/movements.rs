@@ -24,7 +24,7 @@ use crate::domain::traveller::person_key;
 use crate::domain::watchlist::{Action, most_urgent};
 
 /// A stored movement. Holds personal data: only the HTTP views decide what a caller sees.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = movements, treat_none_as_default_value = false)]
 pub struct MovementRow {
     /// UUIDv7.
@@ -276,23 +276,19 @@ pub fn record(
         .collect()
 }
 
-/// The ids of the movements `principal` recorded under any of `keys`: one probe of the
-/// idempotency index per key. (Asked as `client_event_id = ANY(keys)`, PostgreSQL weighs a
-/// thousand probes against reading the whole table, and as the table grows it has been seen to
-/// choose the scan: 90 ms a batch at 200,000 movements, and rising with the table.)
+/// The movements `principal` recorded under any of `keys`: one probe of the idempotency index
+/// per key, which no plan can turn into a scan. Asked as `client_event_id = ANY($2)`,
+/// PostgreSQL has been seen to read the whole table instead: with the generic plan it keeps
+/// for a prepared statement, made while the table was small, a batch took 2 s at 200,000
+/// movements (BENCHMARKS.md); with plans made for the keys at hand, still a scan, 90 ms.
+/// `LIMIT 1` keeps the planner from flattening the probe into a join it could hash.
 const REPLAYS_PG: &str = "
-SELECT m.id FROM unnest($2::text[]) AS k(client_event_id)
+SELECT m.* FROM unnest($2::text[]) AS k(client_event_id)
 CROSS JOIN LATERAL (
-    SELECT id FROM movements
+    SELECT * FROM movements
      WHERE principal = $1 AND client_event_id = k.client_event_id
      LIMIT 1
 ) AS m";
-
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    id: String,
-}
 
 /// The movements `principal` recorded before under any of `keys`.
 fn replays(
@@ -301,27 +297,13 @@ fn replays(
     keys: &[&str],
 ) -> StoreResult<Vec<MovementRow>> {
     use diesel::sql_types::{Array, Text};
-    let mut found = Vec::new();
     match conn {
-        DbConnection::Pg(pg) => {
-            let ids: Vec<String> = diesel::sql_query(REPLAYS_PG)
-                .bind::<Text, _>(principal)
-                .bind::<Array<Text>, _>(keys)
-                .load::<IdRow>(pg)?
-                .into_iter()
-                .map(|r| r.id)
-                .collect();
-            // Usually none (a replay is rare); by primary key when there are.
-            for chunk in ids.chunks(INSERT_CHUNK) {
-                found.extend(
-                    movements::table
-                        .filter(movements::id.eq_any(chunk))
-                        .select(MovementRow::as_select())
-                        .load(pg)?,
-                );
-            }
-        }
+        DbConnection::Pg(pg) => Ok(diesel::sql_query(REPLAYS_PG)
+            .bind::<Text, _>(principal)
+            .bind::<Array<Text>, _>(keys)
+            .load::<MovementRow>(pg)?),
         DbConnection::Sqlite(lite) => {
+            let mut found = Vec::new();
             for chunk in keys.chunks(INSERT_CHUNK) {
                 found.extend(
                     movements::table
@@ -331,9 +313,9 @@ fn replays(
                         .load(lite)?,
                 );
             }
+            Ok(found)
         }
     }
-    Ok(found)
 }
 
 /// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch),
