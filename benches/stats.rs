@@ -17,10 +17,6 @@
 
 mod common;
 
-/// The service binary's allocator (src/main.rs), so the numbers are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 

@@ -7,6 +7,10 @@ use std::time::Duration;
 use crossings::config::Settings;
 use diesel::prelude::*;
 
+/// The service binary's allocator (src/main.rs), so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The PostgreSQL server the benchmarks use (`CROSSINGS_BENCH_PG_URL`).
 pub fn pg_admin_url() -> String {
     std::env::var("CROSSINGS_BENCH_PG_URL")

@@ -277,8 +277,8 @@ pub fn record(
 }
 
 /// The movements `principal` recorded under any of `keys`: one probe of the idempotency index
-/// per key, which no plan can turn into a scan. Asked as `client_event_id = ANY($2)`,
-/// PostgreSQL has been seen to read the whole table instead: with the generic plan it keeps
+/// per key, however the table grows. Asked as `client_event_id = ANY($2)`, PostgreSQL has
+/// been seen to read the whole table instead: with the generic plan it keeps
 /// for a prepared statement, made while the table was small, a batch took 2 s at 200,000
 /// movements (BENCHMARKS.md); with plans made for the keys at hand, still a scan, 90 ms.
 /// `LIMIT 1` keeps the planner from flattening the probe into a join it could hash.
