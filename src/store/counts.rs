@@ -402,3 +402,29 @@ pub fn rebuild(conn: &mut DbConnection) -> StoreResult<u64> {
     })?;
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::movement::{Direction, Mode, Purpose};
+    use crate::domain::stats::AGE_BANDS;
+    use crate::domain::traveller::Sex;
+
+    /// A counter's stored key is its values joined: it names one counter only while no value
+    /// can hold the separator. Post and state codes are upper-case letters by validation; the
+    /// categories are these.
+    #[test]
+    fn no_category_holds_the_key_separator() {
+        let categories = Direction::ALL
+            .iter()
+            .map(|v| v.as_str())
+            .chain(Mode::ALL.iter().map(|v| v.as_str()))
+            .chain(Purpose::ALL.iter().map(|v| v.as_str()))
+            .chain(Sex::ALL.iter().map(|v| v.as_str()))
+            .chain(AGE_BANDS);
+        for value in categories {
+            assert!(!value.contains(KEY_SEPARATOR), "{value}");
+        }
+        assert_eq!(KEY_SEPARATOR_STR, KEY_SEPARATOR.to_string());
+    }
+}
