@@ -12,7 +12,7 @@ use crate::domain::stats::{CountKey, Counted, Cuboid, DimSet, Dimension};
 
 /// PostgreSQL finds a counter by its `key`, the values joined (migration 0005): a narrow key
 /// compared byte by byte, where nine columns under the database's collation cost twice as much
-/// a row. The key is computed here, not in SQL, so that the array order is the lock order.
+/// a row. Rows go in the order of the deltas (sorted), so every writer locks them in one order.
 const UPSERT_PG: &str = "
 INSERT INTO movement_counts (cuboid, bucket, key, poe, direction, nationality, sex, age_band, purpose, mode, count)
 SELECT * FROM unnest($1::int2[], $2::timestamp[], $3::text[], $4::text[], $5::text[], $6::text[],
