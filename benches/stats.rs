@@ -92,8 +92,9 @@ fn rows_of(events: &[crossings::synthetic::Event]) -> Vec<MovementRow> {
         .collect()
 }
 
-/// Loads `total` movements over 2025, a day per transaction, keeping the counters in the same
-/// transaction (as the service does for every batch).
+/// Loads `total` movements over 2025, a day per transaction, recording the changes to the
+/// counters in the same transaction (as the service does for every batch) and folding them
+/// (as the service's folder does about once a second).
 fn load(db: &crossings::store::Db, total: usize) {
     let first = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
     let weights: f64 = (0..365)
@@ -117,7 +118,8 @@ fn load(db: &crossings::store::Db, total: usize) {
                     .execute(pg)?;
             }
             let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
-            counts::apply(c, &deltas(counted.iter(), 1))?;
+            counts::record(c, &deltas(counted.iter(), 1))?;
+            counts::fold(c)?;
             Ok(())
         })
         .unwrap();

@@ -199,6 +199,8 @@ pub struct StatsSettings {
     pub max_span_days_week: i64,
     /// Span limit for monthly queries.
     pub max_span_days_month: i64,
+    /// How often pending changes are folded into the counters, in milliseconds.
+    pub fold_interval_ms: u64,
 }
 
 /// Log output format.
@@ -333,6 +335,9 @@ impl Settings {
         }
         if self.stats.min_cell_count < 1 {
             return invalid("stats.min_cell_count", "must be at least 1");
+        }
+        if !(10..=60_000).contains(&self.stats.fold_interval_ms) {
+            return invalid("stats.fold_interval_ms", "must be between 10 and 60000");
         }
         Ok(())
     }

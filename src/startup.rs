@@ -184,6 +184,10 @@ impl Application {
     pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
         http::metrics::handle();
+        actix_web::rt::spawn(crate::service::stats::fold_counts_forever(
+            state.db.clone(),
+            Duration::from_millis(state.settings.stats.fold_interval_ms),
+        ));
         let data = web::Data::from(state.clone());
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

@@ -307,3 +307,48 @@ pub async fn hour_profile(
         })
         .collect())
 }
+
+/// Folds pending changes into the counters every `every`, for as long as the runtime lives
+/// (see `store::counts::fold`). A failed fold loses nothing: the changes stay pending, answers
+/// stay exact, and the next tick tries again.
+pub async fn fold_counts_forever(db: Db, every: std::time::Duration) {
+    let mut failing = false;
+    loop {
+        actix_web::rt::time::sleep(every).await;
+        let started = std::time::Instant::now();
+        match db.write(counts::fold).await {
+            Ok(done) => {
+                metrics::histogram!("crossings_counts_fold_duration_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::gauge!("crossings_counts_last_fold_timestamp_seconds")
+                    .set(chrono::Utc::now().timestamp() as f64);
+                if let Some(f) = done {
+                    metrics::counter!("crossings_counts_folded_total").increment(f.changes);
+                    if f.changes > 0 {
+                        tracing::debug!(
+                            changes = f.changes,
+                            counters = f.counters,
+                            "pending counts folded"
+                        );
+                    }
+                }
+                if failing {
+                    tracing::info!("pending counts are being folded again");
+                    failing = false;
+                }
+            }
+            Err(e) => {
+                metrics::counter!("crossings_counts_fold_failures_total").increment(1);
+                // Said once per outage, not every tick.
+                if !failing {
+                    tracing::warn!(
+                        error = %e,
+                        "cannot fold pending counts into the counters: statistics stay exact \
+                         but grow slower while this lasts; retrying every tick"
+                    );
+                    failing = true;
+                }
+            }
+        }
+    }
+}

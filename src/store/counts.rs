@@ -26,10 +26,155 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode)
 DO UPDATE SET count = count + excluded.count";
 
-/// Adds the deltas to their counters, in one statement on PostgreSQL. `deltas` come sorted by
-/// key (see `stats::deltas`), so concurrent writers lock counter rows in one order and never
-/// deadlock.
-pub fn apply(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreResult<()> {
+const APPEND_PG: &str = "
+INSERT INTO movement_count_deltas (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode, count)
+SELECT * FROM unnest($1::int2[], $2::timestamp[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::text[], $10::int8[])";
+
+/// Most counter changes in one SQLite INSERT (10 bind parameters each, 32,766 allowed).
+const APPEND_CHUNK: usize = 3000;
+
+/// Key of the PostgreSQL advisory lock held by whoever folds (or rebuilds) the counters, so
+/// that nodes fold one at a time.
+const FOLD_LOCK: i64 = 0x0C20_5543_4E54;
+
+/// Records a write's changes to the counters, in the write's transaction. They are appended
+/// as pending changes (migration `count_deltas`): cheap, and never waiting for another
+/// writer's counters; [`fold`] adds them to the counters later, and [`sums`] reads both.
+/// `deltas` come from `stats::deltas` (one per counter).
+pub fn record(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreResult<()> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConnection::Pg(pg) => {
+            let column = |i: usize| deltas.iter().map(|(k, _)| k.values[i]).collect::<Vec<_>>();
+            diesel::sql_query(APPEND_PG)
+                .bind::<Array<SmallInt>, _>(
+                    deltas.iter().map(|(k, _)| k.cuboid).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Timestamp>, _>(
+                    deltas.iter().map(|(k, _)| k.bucket).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Text>, _>(column(0))
+                .bind::<Array<Text>, _>(column(1))
+                .bind::<Array<Text>, _>(column(2))
+                .bind::<Array<Text>, _>(column(3))
+                .bind::<Array<Text>, _>(column(4))
+                .bind::<Array<Text>, _>(column(5))
+                .bind::<Array<Text>, _>(column(6))
+                .bind::<Array<BigInt>, _>(deltas.iter().map(|(_, n)| *n).collect::<Vec<_>>())
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            use super::schema::movement_count_deltas as d;
+            for chunk in deltas.chunks(APPEND_CHUNK) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|(k, n)| {
+                        (
+                            d::cuboid.eq(k.cuboid),
+                            d::bucket.eq(k.bucket),
+                            d::poe.eq(k.values[0]),
+                            d::direction.eq(k.values[1]),
+                            d::nationality.eq(k.values[2]),
+                            d::sex.eq(k.values[3]),
+                            d::age_band.eq(k.values[4]),
+                            d::purpose.eq(k.values[5]),
+                            d::mode.eq(k.values[6]),
+                            d::count.eq(*n),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(d::table).values(rows).execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What one [`fold`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Folded {
+    /// Pending changes folded (and removed).
+    pub changes: u64,
+    /// Counters they changed.
+    pub counters: u64,
+}
+
+/// Adds every pending change to its counter and removes it, in one transaction: a reader sees
+/// each change either pending or folded, never both, never neither. On PostgreSQL changes a
+/// writer has not committed yet are not seen, so not removed: they wait for the next fold.
+/// `None` when another node is folding (PostgreSQL). Call inside a transaction.
+pub fn fold(conn: &mut DbConnection) -> StoreResult<Option<Folded>> {
+    const DIMS: &str = "poe, direction, nationality, sex, age_band, purpose, mode";
+    match conn {
+        DbConnection::Pg(pg) => {
+            #[derive(QueryableByName)]
+            struct Locked {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                locked: bool,
+            }
+            let lock: Locked = diesel::sql_query(format!(
+                "SELECT pg_try_advisory_xact_lock({FOLD_LOCK}) AS locked"
+            ))
+            .get_result(pg)?;
+            if !lock.locked {
+                return Ok(None);
+            }
+            #[derive(QueryableByName)]
+            struct Counts {
+                #[diesel(sql_type = BigInt)]
+                changes: i64,
+                #[diesel(sql_type = BigInt)]
+                counters: i64,
+            }
+            // The sums go in key order, the order writers used to lock counters in, so a
+            // rebuild or an older node never deadlocks with a fold.
+            let sql = format!(
+                "WITH folded AS (DELETE FROM movement_count_deltas RETURNING *),
+                 summed AS (
+                    INSERT INTO movement_counts (cuboid, bucket, key, {DIMS}, count)
+                    SELECT cuboid, bucket, concat_ws('{KEY_SEPARATOR}', {DIMS}), {DIMS}, SUM(count)
+                      FROM folded
+                     GROUP BY cuboid, bucket, {DIMS}
+                     ORDER BY 1, 2, 3
+                    ON CONFLICT (cuboid, bucket, key)
+                    DO UPDATE SET count = movement_counts.count + excluded.count
+                    RETURNING 1)
+                 SELECT (SELECT COUNT(*) FROM folded) AS changes,
+                        (SELECT COUNT(*) FROM summed) AS counters"
+            );
+            let n: Counts = diesel::sql_query(sql).get_result(pg)?;
+            Ok(Some(Folded {
+                changes: n.changes.max(0) as u64,
+                counters: n.counters.max(0) as u64,
+            }))
+        }
+        DbConnection::Sqlite(lite) => {
+            // The writer's turn is held (see `Db::write`): nothing is appended in between.
+            // (`WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.)
+            let counters = diesel::sql_query(format!(
+                "INSERT INTO movement_counts (cuboid, bucket, {DIMS}, count)
+                 SELECT cuboid, bucket, {DIMS}, SUM(count) FROM movement_count_deltas WHERE true
+                  GROUP BY cuboid, bucket, {DIMS}
+                 ON CONFLICT (cuboid, bucket, {DIMS})
+                 DO UPDATE SET count = count + excluded.count"
+            ))
+            .execute(lite)?;
+            let changes =
+                diesel::delete(super::schema::movement_count_deltas::table).execute(lite)?;
+            Ok(Some(Folded {
+                changes: changes as u64,
+                counters: counters as u64,
+            }))
+        }
+    }
+}
+
+/// Adds the deltas straight to their counters, in one statement on PostgreSQL (for a
+/// rebuild, which holds the fold lock). `deltas` come sorted by key (see `stats::deltas`).
+fn add(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreResult<()> {
     if deltas.is_empty() {
         return Ok(());
     }
@@ -93,17 +238,21 @@ struct CountRow {
     n: i64,
 }
 
-/// Placeholders differ: `$1` on PostgreSQL, `?` on SQLite.
+/// Placeholders differ: `$1` on PostgreSQL, `?1` on SQLite (numbered on both, so that one
+/// parameter serves twice).
 fn placeholder(conn: &DbConnection, n: usize) -> String {
     match conn {
         DbConnection::Pg(_) => format!("${n}"),
-        DbConnection::Sqlite(_) => "?".to_owned(),
+        DbConnection::Sqlite(_) => format!("?{n}"),
     }
 }
 
 /// Sums of one aggregate per kept bucket and values of the `group` dimensions, local
-/// `[from, to)`, filtered, in bucket order. The values come joined by [`KEY_SEPARATOR`] in the
-/// order of `group`; the key is empty when nothing is grouped. [`key_values`] splits one.
+/// `[from, to)`, filtered: the counters' sums in bucket order, then those of the changes not
+/// yet folded into them, so one bucket and key may come twice (callers add them up). Both are
+/// read in one statement, so at one moment: a fold in between cannot count a change twice or
+/// lose it. The values come joined by [`KEY_SEPARATOR`] in the order of `group`; the key is
+/// empty when nothing is grouped. [`key_values`] splits one.
 pub fn sums(
     conn: &mut DbConnection,
     cuboid: Cuboid,
@@ -123,17 +272,8 @@ pub fn sums(
     } else {
         group_cols.join(&format!(" || '{KEY_SEPARATOR}' || "))
     };
-    // When the aggregate keeps exactly the grouped dimensions, its rows are already one per
-    // bucket and key: no aggregation needed.
-    let exact = cuboid.dims == group.iter().fold(DimSet::default(), |s, d| s.with(*d));
-    let count = if exact {
-        "count"
-    } else {
-        "CAST(SUM(count) AS BIGINT)"
-    };
-    let mut sql = format!(
-        "SELECT bucket, {key} AS k, {count} AS n FROM movement_counts \
-         WHERE cuboid = {} AND bucket >= {} AND bucket < {}",
+    let mut conditions = format!(
+        "cuboid = {} AND bucket >= {} AND bucket < {}",
         next(conn),
         next(conn),
         next(conn)
@@ -141,21 +281,36 @@ pub fn sums(
     let mut binds: Vec<String> = Vec::new();
     for (d, values) in filters {
         let marks: Vec<String> = values.iter().map(|_| next(conn)).collect();
-        sql.push_str(&format!(" AND {} IN ({})", d.as_str(), marks.join(", ")));
+        conditions.push_str(&format!(" AND {} IN ({})", d.as_str(), marks.join(", ")));
         binds.extend(values.iter().cloned());
     }
-    if exact {
-        sql.push_str(" AND count <> 0");
+    let grouping: String = std::iter::once("bucket")
+        .chain(group_cols.iter().copied())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let summed = "CAST(SUM(count) AS BIGINT)";
+    // When the aggregate keeps exactly the grouped dimensions, its rows are already one per
+    // bucket and key: no aggregation needed. In bucket order, which the index gives for
+    // nothing (ordering the values too would cost PostgreSQL a sort under the database's
+    // collation, slower than sorting here).
+    let exact = cuboid.dims == group.iter().fold(DimSet::default(), |s, d| s.with(*d));
+    let kept = if exact {
+        format!(
+            "SELECT bucket, {key} AS k, count AS n FROM movement_counts \
+             WHERE {conditions} AND count <> 0 ORDER BY bucket"
+        )
     } else {
-        sql.push_str(" GROUP BY bucket");
-        for c in &group_cols {
-            sql.push_str(", ");
-            sql.push_str(c);
-        }
-    }
-    // In bucket order, which the index gives for nothing (ordering the values too would cost
-    // PostgreSQL a sort under the database's collation, slower than sorting here).
-    sql.push_str(" ORDER BY bucket");
+        format!(
+            "SELECT bucket, {key} AS k, {summed} AS n FROM movement_counts \
+             WHERE {conditions} GROUP BY {grouping} ORDER BY bucket"
+        )
+    };
+    let sql = format!(
+        "SELECT bucket, k, n FROM ({kept}) AS kept \
+         UNION ALL \
+         SELECT bucket, {key} AS k, {summed} AS n FROM movement_count_deltas \
+         WHERE {conditions} GROUP BY {grouping}"
+    );
     let rows: Vec<CountRow> = crate::on_backend!(conn, |c| {
         let mut q = diesel::sql_query(sql.clone())
             .into_boxed()
@@ -323,9 +478,20 @@ pub fn movements_between(
     Ok(out)
 }
 
-/// Counts every counter from the movements and compares with the kept counters: the keys
-/// whose kept count differs (empty when all agree).
+/// Counts every counter from the movements and compares with the kept counters (folded and
+/// pending): the keys whose kept count differs (empty when all agree). Reads one snapshot, so
+/// writes and folds meanwhile do not show as differences.
 pub fn check(conn: &mut DbConnection) -> StoreResult<Vec<(OwnedKey, i64, i64)>> {
+    conn.transaction(|conn| {
+        if let DbConnection::Pg(pg) = conn {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(pg)?;
+        }
+        compare(conn)
+    })
+}
+
+fn compare(conn: &mut DbConnection) -> StoreResult<Vec<(OwnedKey, i64, i64)>> {
     let expected = recount(conn)?;
     let mut kept: BTreeMap<OwnedKey, i64> = BTreeMap::new();
     type Row = (
@@ -340,12 +506,15 @@ pub fn check(conn: &mut DbConnection) -> StoreResult<Vec<(OwnedKey, i64, i64)>> 
         String,
         i64,
     );
+    // A counter holds its folded count plus its pending changes.
     let rows: Vec<Row> = super::schema::movement_counts::table.load(conn)?;
-    for (cuboid, bucket, a, b, c, d, e, f, g, n) in rows {
-        if n != 0 {
-            kept.insert((cuboid, bucket, [a, b, c, d, e, f, g]), n);
-        }
+    let pending: Vec<Row> = super::schema::movement_count_deltas::table.load(conn)?;
+    for (cuboid, bucket, a, b, c, d, e, f, g, n) in rows.into_iter().chain(pending) {
+        *kept
+            .entry((cuboid, bucket, [a, b, c, d, e, f, g]))
+            .or_insert(0) += n;
     }
+    kept.retain(|_, n| *n != 0);
     let mut differences = Vec::new();
     for (k, n) in &expected {
         let have = kept.get(k).copied().unwrap_or(0);
@@ -388,6 +557,10 @@ fn recount(conn: &mut DbConnection) -> StoreResult<BTreeMap<OwnedKey, i64>> {
 /// Rebuilds every counter from the movements, a page at a time (after a bulk load, or if a
 /// check ever found a difference). Call inside a transaction.
 pub fn rebuild(conn: &mut DbConnection) -> StoreResult<u64> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({FOLD_LOCK})")).execute(pg)?;
+    }
+    diesel::delete(super::schema::movement_count_deltas::table).execute(conn)?;
     diesel::delete(super::schema::movement_counts::table).execute(conn)?;
     let (from, to) = all_time();
     let mut total = 0u64;
@@ -395,7 +568,7 @@ pub fn rebuild(conn: &mut DbConnection) -> StoreResult<u64> {
         total += page.len() as u64;
         let counted: Vec<Counted<'_>> = page.iter().map(CountedRow::counted).collect();
         for chunk in crate::domain::stats::deltas(counted.iter(), 1).chunks(10_000) {
-            apply(c, chunk)?;
+            add(c, chunk)?;
         }
         Ok(())
     })?;

@@ -249,7 +249,7 @@ pub fn record(
     super::stays::upsert(conn, &stays)?;
     if cfg!(not(feature = "bench-no-counts")) {
         let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
-        super::counts::apply(conn, &stats::deltas(counted.iter(), 1))?;
+        super::counts::record(conn, &stats::deltas(counted.iter(), 1))?;
     }
     let events: Vec<AuditEvent> = rows
         .iter()
@@ -796,7 +796,7 @@ pub fn void(
     if !mark_voided(conn, &row.id, at, by, reason)? {
         return Ok(false);
     }
-    super::counts::apply(conn, &stats::deltas([row.counted()].iter(), -1))?;
+    super::counts::record(conn, &stats::deltas([row.counted()].iter(), -1))?;
 
     // The voided crossing leaves its timeline: its own stay goes, and its predecessor's stay
     // now runs to whatever follows.

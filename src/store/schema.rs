@@ -82,6 +82,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Pending changes to the counters. The table has no key (appends need none); diesel
+    /// wants one named, so the counter's columns stand in for it.
+    movement_count_deltas (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode) {
+        cuboid -> Int2,
+        bucket -> Timestamp,
+        poe -> Text,
+        direction -> Text,
+        nationality -> Text,
+        sex -> Text,
+        age_band -> Text,
+        purpose -> Text,
+        mode -> Text,
+        count -> Int8,
+    }
+}
+
+diesel::table! {
     movement_counts (cuboid, bucket, poe, direction, nationality, sex, age_band, purpose, mode) {
         cuboid -> Int2,
         bucket -> Timestamp,
@@ -223,6 +240,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     declarations,
     login_throttle,
+    movement_count_deltas,
     movement_counts,
     movements,
     poe_systems,

@@ -192,9 +192,25 @@ async fn exact_counts(
     voids: Vec<usize>,
     late: Vec<usize>,
 ) {
-    // k = 1: nothing withheld, so every cell can be compared.
-    let Some(app) = spawn_app_with(backend, |s| s.stats.min_cell_count = 1).await else {
+    // k = 1: nothing withheld, so every cell can be compared. Pending changes are folded
+    // into the counters only where this test says, so that each case reads them in another
+    // state: case 0 all pending, case 1 the first batch folded and the rest pending, case 2
+    // all folded.
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.stats.min_cell_count = 1;
+        s.stats.fold_interval_ms = 60_000;
+    })
+    .await
+    else {
         return;
+    };
+    let fold = || async {
+        app.state
+            .db
+            .write(crossings::store::counts::fold)
+            .await
+            .unwrap()
+            .expect("no other node folds")
     };
     let officer = app.user_token("officer", &["immigration"], &["*"]).await;
     let analyst = app.user_token("hoba", &["analyst"], &[]).await;
@@ -219,6 +235,9 @@ async fn exact_counts(
         .map(|((i, _), r)| (*i, r["id"].as_str().unwrap().to_owned()))
         .collect();
 
+    if case == 1 {
+        fold().await;
+    }
     let query =
         "/api/v1/stats/movements?from=2026-05-31&to=2026-06-11&interval=day&group_by=poe,direction";
     let before = app.get(query, Some(&analyst)).await.expect(200);
@@ -256,6 +275,12 @@ async fn exact_counts(
         .map(|(_, s)| s.clone())
         .collect();
 
+    if case == 2 {
+        let folded = fold().await;
+        assert!(folded.changes > 0, "{folded:?}");
+        // Nothing is left pending: the counters alone now hold every count (checked below).
+        assert_eq!(fold().await.changes, 0);
+    }
     type Case<'a> = (
         &'a str,
         &'a str,

@@ -1,0 +1,20 @@
+-- Changes to the counters, pending: every write appends here, in its own transaction, the
+-- changes its movements make to the counters (one row per counter and write), and a folder
+-- moves them into movement_counts about once a second (src/store/counts.rs, `fold`). A
+-- statistic reads both, so it is exact whether or not a change has been folded yet.
+--
+-- Appending is a plain insert into a table without an index: several times cheaper than an
+-- upsert of the counter itself, and two writers never wait for each other's counter rows.
+-- The folder sums what has accumulated (many writes share counters) and upserts the sums.
+CREATE TABLE movement_count_deltas (
+    cuboid      SMALLINT NOT NULL,
+    bucket      TIMESTAMP NOT NULL,
+    poe         TEXT NOT NULL,
+    direction   TEXT NOT NULL,
+    nationality TEXT NOT NULL,
+    sex         TEXT NOT NULL,
+    age_band    TEXT NOT NULL,
+    purpose     TEXT NOT NULL,
+    mode        TEXT NOT NULL,
+    count       BIGINT NOT NULL
+);

@@ -1,0 +1,1 @@
+DROP TABLE movement_count_deltas;
