@@ -407,6 +407,75 @@ async fn counts_equal_the_movements_whatever_the_voids_and_late_arrivals_postgre
     exactness_property(Backend::Postgres).await;
 }
 
+/// Writers, readers and the folder at work together (the folder every 10 ms): every answer
+/// read meanwhile counts each recorded movement once (never more than were sent, never fewer
+/// than an earlier answer), and at the end the counts are exact.
+async fn folding_while_writing(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.stats.min_cell_count = 1;
+        s.stats.fold_interval_ms = 10;
+    })
+    .await
+    else {
+        return;
+    };
+    let officer = app.user_token("officer", &["immigration"], &["*"]).await;
+    let analyst = app.user_token("hoba", &["analyst"], &[]).await;
+    let (writers, batches, size) = (4, 5, 40);
+    let sent = (writers * batches * size) as i64;
+    let query =
+        "/api/v1/stats/movements?from=2026-06-01&to=2026-06-02&interval=day&group_by=direction";
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let write = futures_util::future::join_all((0..writers).map(|w| {
+        let (app, officer) = (&app, &officer);
+        async move {
+            for b in 0..batches {
+                let items = (0..size)
+                    .map(|i| {
+                        let n = (w * batches + b) * size + i;
+                        let direction = if n % 2 == 0 { "entry" } else { "exit" };
+                        simple(n, "MSU", direction, "2026-06-01T10:00:00Z", "ZAF")
+                    })
+                    .collect();
+                record(app, officer, items).await;
+            }
+        }
+    }));
+    let read = async {
+        let mut seen = Vec::new();
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let a = app.get(query, Some(&analyst)).await.expect(200);
+            seen.push(a.body["total"].as_i64().unwrap());
+        }
+        seen
+    };
+    let finish = async {
+        write.await;
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    };
+    let ((), seen) = futures_util::future::join(finish, read).await;
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert!(seen.iter().all(|n| *n <= sent), "{seen:?}");
+
+    let a = app.get(query, Some(&analyst)).await.expect(200);
+    assert_eq!(a.body["total"], sent, "{}", a.text);
+    let rows = a.body["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["count"] == sent / 2), "{}", a.text);
+    let mut conn = app.state.db.get().unwrap();
+    let differences = crossings::store::counts::check(&mut conn).unwrap();
+    assert!(differences.is_empty(), "{differences:?}");
+}
+
+#[actix_web::test]
+async fn folding_while_writing_and_reading_loses_and_doubles_nothing_sqlite() {
+    folding_while_writing(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn folding_while_writing_and_reading_loses_and_doubles_nothing_postgres() {
+    folding_while_writing(Backend::Postgres).await;
+}
+
 async fn record(app: &TestApp, token: &str, items: Vec<Value>) {
     let r = app
         .post(
