@@ -11,3 +11,4 @@ CREATE TABLE movement_count_deltas (
     mode        TEXT NOT NULL,
     count       BIGINT NOT NULL
 );
+CREATE INDEX movement_count_deltas_bucket ON movement_count_deltas (cuboid, bucket);
