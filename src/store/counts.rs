@@ -12,7 +12,7 @@ use crate::domain::stats::{CountKey, Counted, Cuboid, DimSet, Dimension};
 
 /// PostgreSQL finds a counter by its `key`, the values joined (migration 0005): a narrow key
 /// compared byte by byte, where nine columns under the database's collation cost twice as much
-/// a row. Rows go in the order of the deltas (sorted), so every writer locks them in one order.
+/// a row. (Used by a rebuild; the folder's upsert, in [`fold`], finds counters the same way.)
 const UPSERT_PG: &str = "
 INSERT INTO movement_counts (cuboid, bucket, key, poe, direction, nationality, sex, age_band, purpose, mode, count)
 SELECT * FROM unnest($1::int2[], $2::timestamp[], $3::text[], $4::text[], $5::text[], $6::text[],
@@ -129,8 +129,11 @@ pub fn fold(conn: &mut DbConnection) -> StoreResult<Option<Folded>> {
                 #[diesel(sql_type = BigInt)]
                 counters: i64,
             }
-            // The sums go in key order, the order writers used to lock counters in, so a
-            // rebuild or an older node never deadlocks with a fold.
+            // No order is needed: only a fold or a rebuild writes counters, and both hold the
+            // fold lock. (While nodes of the version before pending changes still run, their
+            // writers upsert counters too; a deadlock with a fold would be broken by
+            // PostgreSQL, and the loser's transaction retried: a fold on the next tick, a
+            // batch by its client.)
             let sql = format!(
                 "WITH folded AS (DELETE FROM movement_count_deltas RETURNING *),
                  summed AS (
@@ -138,7 +141,6 @@ pub fn fold(conn: &mut DbConnection) -> StoreResult<Option<Folded>> {
                     SELECT cuboid, bucket, concat_ws('{KEY_SEPARATOR}', {DIMS}), {DIMS}, SUM(count)
                       FROM folded
                      GROUP BY cuboid, bucket, {DIMS}
-                     ORDER BY 1, 2, 3
                     ON CONFLICT (cuboid, bucket, key)
                     DO UPDATE SET count = movement_counts.count + excluded.count
                     RETURNING 1)
