@@ -48,23 +48,7 @@ pub fn record(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreR
     }
     match conn {
         DbConnection::Pg(pg) => {
-            let column = |i: usize| deltas.iter().map(|(k, _)| k.values[i]).collect::<Vec<_>>();
-            diesel::sql_query(APPEND_PG)
-                .bind::<Array<SmallInt>, _>(
-                    deltas.iter().map(|(k, _)| k.cuboid).collect::<Vec<_>>(),
-                )
-                .bind::<Array<Timestamp>, _>(
-                    deltas.iter().map(|(k, _)| k.bucket).collect::<Vec<_>>(),
-                )
-                .bind::<Array<Text>, _>(column(0))
-                .bind::<Array<Text>, _>(column(1))
-                .bind::<Array<Text>, _>(column(2))
-                .bind::<Array<Text>, _>(column(3))
-                .bind::<Array<Text>, _>(column(4))
-                .bind::<Array<Text>, _>(column(5))
-                .bind::<Array<Text>, _>(column(6))
-                .bind::<Array<BigInt>, _>(deltas.iter().map(|(_, n)| *n).collect::<Vec<_>>())
-                .execute(pg)?;
+            execute_unnest(pg, APPEND_PG, deltas, false)?;
         }
         DbConnection::Sqlite(lite) => {
             use super::schema::movement_count_deltas as d;
@@ -91,6 +75,35 @@ pub fn record(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreR
         }
     }
     Ok(())
+}
+
+/// Runs `sql` on PostgreSQL with the deltas bound as arrays, one a column, for `unnest`:
+/// cuboid, bucket, the values joined (when `with_key`), the seven values, count.
+fn execute_unnest(
+    pg: &mut diesel::PgConnection,
+    sql: &str,
+    deltas: &[(CountKey<'_>, i64)],
+    with_key: bool,
+) -> StoreResult<usize> {
+    let mut q = diesel::sql_query(sql)
+        .into_boxed::<diesel::pg::Pg>()
+        .bind::<Array<SmallInt>, _>(deltas.iter().map(|(k, _)| k.cuboid).collect::<Vec<_>>())
+        .bind::<Array<Timestamp>, _>(deltas.iter().map(|(k, _)| k.bucket).collect::<Vec<_>>());
+    if with_key {
+        q = q.bind::<Array<Text>, _>(
+            deltas
+                .iter()
+                .map(|(k, _)| k.values.join(KEY_SEPARATOR))
+                .collect::<Vec<_>>(),
+        );
+    }
+    for i in 0..Dimension::ALL.len() {
+        q = q.bind::<Array<Text>, _>(deltas.iter().map(|(k, _)| k.values[i]).collect::<Vec<_>>());
+    }
+    Ok(
+        q.bind::<Array<BigInt>, _>(deltas.iter().map(|(_, n)| *n).collect::<Vec<_>>())
+            .execute(pg)?,
+    )
 }
 
 /// What one [`fold`] did.
@@ -182,29 +195,7 @@ fn add(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreResult<(
     }
     match conn {
         DbConnection::Pg(pg) => {
-            let column = |i: usize| deltas.iter().map(|(k, _)| k.values[i]).collect::<Vec<_>>();
-            diesel::sql_query(UPSERT_PG)
-                .bind::<Array<SmallInt>, _>(
-                    deltas.iter().map(|(k, _)| k.cuboid).collect::<Vec<_>>(),
-                )
-                .bind::<Array<Timestamp>, _>(
-                    deltas.iter().map(|(k, _)| k.bucket).collect::<Vec<_>>(),
-                )
-                .bind::<Array<Text>, _>(
-                    deltas
-                        .iter()
-                        .map(|(k, _)| k.values.join(KEY_SEPARATOR))
-                        .collect::<Vec<_>>(),
-                )
-                .bind::<Array<Text>, _>(column(0))
-                .bind::<Array<Text>, _>(column(1))
-                .bind::<Array<Text>, _>(column(2))
-                .bind::<Array<Text>, _>(column(3))
-                .bind::<Array<Text>, _>(column(4))
-                .bind::<Array<Text>, _>(column(5))
-                .bind::<Array<Text>, _>(column(6))
-                .bind::<Array<BigInt>, _>(deltas.iter().map(|(_, n)| *n).collect::<Vec<_>>())
-                .execute(pg)?;
+            execute_unnest(pg, UPSERT_PG, deltas, true)?;
         }
         DbConnection::Sqlite(lite) => {
             for (k, n) in deltas {
