@@ -426,6 +426,16 @@ mod tests {
     }
 
     #[test]
+    fn a_fold_interval_out_of_range_names_its_key() {
+        assert_eq!(load(&[]).unwrap().stats.fold_interval_ms, 1000);
+        for bad in ["0", "9", "60001"] {
+            let err = load(&[("CROSSINGS__STATS__FOLD_INTERVAL_MS", bad)]).unwrap_err();
+            assert!(err.to_string().contains("stats.fold_interval_ms"), "{err}");
+        }
+        assert!(load(&[("CROSSINGS__STATS__FOLD_INTERVAL_MS", "10")]).is_ok());
+    }
+
+    #[test]
     fn a_bad_value_names_its_key() {
         let err = load(&[("CROSSINGS__SERVER__WORKERS", "many")]).unwrap_err();
         assert!(err.to_string().contains("server.workers"), "{err}");
