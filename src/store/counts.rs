@@ -143,10 +143,9 @@ pub fn fold(conn: &mut DbConnection) -> StoreResult<Option<Folded>> {
                 counters: i64,
             }
             // No order is needed: only a fold or a rebuild writes counters, and both hold the
-            // fold lock. (While nodes of the version before pending changes still run, their
-            // writers upsert counters too; a deadlock with a fold would be broken by
-            // PostgreSQL, and the loser's transaction retried: a fold on the next tick, a
-            // batch by its client.)
+            // fold lock. (Nodes of the version before pending changes upsert counters from
+            // their writers, in another order: stop them before starting this version, not
+            // side by side.)
             let sql = format!(
                 "WITH folded AS (DELETE FROM movement_count_deltas RETURNING *),
                  summed AS (
