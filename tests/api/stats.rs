@@ -372,10 +372,7 @@ async fn exact_counts(
             "{path}"
         );
     }
-    // The kept counters agree with a recount from the movements.
-    let mut conn = app.state.db.get().unwrap();
-    let differences = crossings::store::counts::check(&mut conn).unwrap();
-    assert!(differences.is_empty(), "{differences:?}");
+    assert_counters_agree_with_a_recount(&app);
 }
 
 async fn exactness_property(backend: Backend) {
@@ -461,9 +458,7 @@ async fn folding_while_writing(backend: Backend) {
     assert_eq!(a.body["total"], sent, "{}", a.text);
     let rows = a.body["rows"].as_array().unwrap();
     assert!(rows.iter().all(|r| r["count"] == sent / 2), "{}", a.text);
-    let mut conn = app.state.db.get().unwrap();
-    let differences = crossings::store::counts::check(&mut conn).unwrap();
-    assert!(differences.is_empty(), "{differences:?}");
+    assert_counters_agree_with_a_recount(&app);
 }
 
 #[actix_web::test]
@@ -474,6 +469,14 @@ async fn folding_while_writing_and_reading_loses_and_doubles_nothing_sqlite() {
 #[actix_web::test]
 async fn folding_while_writing_and_reading_loses_and_doubles_nothing_postgres() {
     folding_while_writing(Backend::Postgres).await;
+}
+
+/// The kept counters (folded and pending) agree with a recount from the movements.
+#[track_caller]
+fn assert_counters_agree_with_a_recount(app: &TestApp) {
+    let mut conn = app.state.db.get().unwrap();
+    let differences = crossings::store::counts::check(&mut conn).unwrap();
+    assert!(differences.is_empty(), "{differences:?}");
 }
 
 async fn record(app: &TestApp, token: &str, items: Vec<Value>) {
@@ -658,9 +661,7 @@ on_both_backends! {
         let after = app.get(query, Some(&analyst)).await.expect(200);
         assert_eq!(after.body["total"], 12, "{}", after.text);
         assert_eq!(after.body["rows"], before.body["rows"]);
-        let mut conn = app.state.db.get().unwrap();
-        let differences = crossings::store::counts::check(&mut conn).unwrap();
-        assert!(differences.is_empty(), "{differences:?}");
+        assert_counters_agree_with_a_recount(&app);
     }
 
     async fn citizen_flow_counts_basotho_in_and_out(app: TestApp) {
