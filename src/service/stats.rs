@@ -114,7 +114,7 @@ pub struct StatsRow {
     /// Local start of the bucket.
     pub bucket: NaiveDateTime,
     /// Values of the `group_by` dimensions, in their order.
-    pub keys: Vec<String>,
+    pub keys: Keys,
     /// The count, or `None` when withheld (small cell).
     pub count: Option<i64>,
 }
@@ -130,8 +130,51 @@ pub struct StatsAnswer {
     pub suppressed_cells: i64,
 }
 
+/// The values of a cell's grouped dimensions, in the order of `group_by`, held as one string
+/// (joined by [`counts::KEY_SEPARATOR`], as the counters give them): an answer can hold tens of
+/// thousands of cells, and this is one allocation a cell, not one a value. Ordered value by
+/// value, as a list of the values would be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys(String);
+
+impl Keys {
+    /// The keys of these values, in order.
+    pub fn of<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut joined = String::new();
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                joined.push(counts::KEY_SEPARATOR);
+            }
+            joined.push_str(v);
+        }
+        Self(joined)
+    }
+
+    /// The values, in the order of `group_by`.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        counts::key_values(&self.0)
+    }
+}
+
+impl Ord for Keys {
+    /// As the lists of values compare, without splitting them: byte by byte, with the
+    /// separator below every byte of a value (so a value sorts before any it begins).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let separator = counts::KEY_SEPARATOR as u8;
+        let byte = |b: &u8| if *b == separator { 0 } else { *b };
+        let mine = self.0.as_bytes().iter().map(byte);
+        mine.cmp(other.0.as_bytes().iter().map(byte))
+    }
+}
+
+impl PartialOrd for Keys {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// A bucket (local start), the values of the grouped dimensions, and its count.
-pub type Cell = ((NaiveDateTime, Vec<String>), i64);
+pub type Cell = ((NaiveDateTime, Keys), i64);
 
 /// Exact counts for `q`: one entry per bucket and keys (in the order of `group_by`) that
 /// holds movements, sorted by bucket, then keys.
@@ -143,8 +186,7 @@ pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreR
                 let sums = counts::sums(conn, cuboid, from, to, &q.group_by, &q.filters)?;
                 cells.reserve(sums.len());
                 for (bucket, key, n) in sums {
-                    let keys = counts::key_values(&key).map(str::to_owned).collect();
-                    cells.push(((q.interval.bucket(bucket), keys), n));
+                    cells.push(((q.interval.bucket(bucket), Keys(key)), n));
                 }
             }
             Piece::Movements { from, to } => {
@@ -160,7 +202,7 @@ pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreR
                         });
                     if age_ok {
                         let bucket = q.interval.bucket(local_time(m.occurred_at));
-                        let keys = q.group_by.iter().map(|d| m.value(*d).to_owned()).collect();
+                        let keys = Keys::of(q.group_by.iter().map(|d| m.value(*d)));
                         cells.push(((bucket, keys), 1));
                     }
                 }
@@ -349,6 +391,37 @@ pub async fn fold_counts_forever(db: Db, every: std::time::Duration) {
                     failing = true;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_order_value_by_value_not_by_their_joined_text() {
+        // Joined, "A|Z" sorts after "AB|C" ('|' is above the letters); value by value, "A"
+        // comes before "AB".
+        assert!(Keys::of(["A", "Z"]) < Keys::of(["AB", "C"]));
+        assert!(Keys::of(["MSU", "entry"]) < Keys::of(["MSU", "exit"]));
+        assert_eq!(
+            Keys::of(["MSU", "entry"]).values().collect::<Vec<_>>(),
+            ["MSU", "entry"]
+        );
+        assert_eq!(Keys::of([]).values().count(), 0);
+        assert_eq!(Keys::of([]), Keys::default());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn keys_order_as_their_lists_of_values(
+            a in proptest::collection::vec("[A-Za-z0-9_+-]{1,4}", 0..4),
+            b in proptest::collection::vec("[A-Za-z0-9_+-]{1,4}", 0..4),
+        ) {
+            let keys = |v: &Vec<String>| Keys::of(v.iter().map(String::as_str));
+            proptest::prop_assert_eq!(keys(&a).cmp(&keys(&b)), a.cmp(&b));
+            proptest::prop_assert_eq!(keys(&a) == keys(&b), a == b);
         }
     }
 }

@@ -90,10 +90,11 @@ fn execute_unnest(
         .bind::<Array<SmallInt>, _>(deltas.iter().map(|(k, _)| k.cuboid).collect::<Vec<_>>())
         .bind::<Array<Timestamp>, _>(deltas.iter().map(|(k, _)| k.bucket).collect::<Vec<_>>());
     if with_key {
+        let separator = KEY_SEPARATOR.to_string();
         q = q.bind::<Array<Text>, _>(
             deltas
                 .iter()
-                .map(|(k, _)| k.values.join(KEY_SEPARATOR))
+                .map(|(k, _)| k.values.join(&separator))
                 .collect::<Vec<_>>(),
         );
     }
@@ -319,7 +320,7 @@ pub fn sums(
 
 /// What joins the grouped values of a kept sum, and the values of a counter's stored key (no
 /// code or category holds one).
-pub const KEY_SEPARATOR: &str = "|";
+pub const KEY_SEPARATOR: char = '|';
 
 /// The values of a key from [`sums`], in the order of its `group`; none for the empty key.
 pub fn key_values(key: &str) -> impl Iterator<Item = &str> {

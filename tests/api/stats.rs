@@ -677,3 +677,25 @@ on_both_backends! {
         assert_eq!((a.body["entries"].as_i64(), a.body["exits"].as_i64(), a.body["net"].as_i64()), (Some(8), Some(6), Some(2)));
     }
 }
+
+/// PostgreSQL keeps each aggregate's counters in a partition of its own (migration
+/// `counts_by_aggregate`), so that reading a small aggregate never reads the large one's pages:
+/// an aggregate without one would have nowhere to go, and its fold would fail.
+#[actix_web::test]
+async fn every_aggregate_has_its_own_partition_on_postgres() {
+    let Some(app) = crate::helpers::spawn_app(Backend::Postgres).await else {
+        return;
+    };
+    for cuboid in crossings::domain::stats::CUBOIDS {
+        let partitions = app.count(&format!(
+            "pg_partition_tree('movement_counts') AS t JOIN pg_class AS c ON c.oid = t.relid \
+             WHERE t.isleaf AND pg_get_expr(c.relpartbound, c.oid) = 'FOR VALUES IN (''{}'')'",
+            cuboid.id
+        ));
+        assert_eq!(
+            partitions, 1,
+            "aggregate {} has no partition of its own",
+            cuboid.id
+        );
+    }
+}
