@@ -129,9 +129,14 @@ pub async fn record(
     Ok(outcomes)
 }
 
-/// Runs the recording transaction; when a concurrent writer won a race on the idempotency
-/// key (possible only across service versions without the lock), runs it once more, which
-/// then sees the other writer's row as a replay.
+/// How often a batch is tried when concurrent writers keep recording its keys first.
+const RECORD_ATTEMPTS: u32 = 4;
+
+/// Runs the recording transaction; when a concurrent writer recorded one of its keys first
+/// (the unique constraint refused the insert: two terminals replaying the same event at the
+/// same moment), runs it again, which then finds the other writer's row as a replay. A batch
+/// can lose such a race to more than one writer; after [`RECORD_ATTEMPTS`] the caller gets a
+/// 409 and may send it again.
 async fn record_with_retry(
     state: &Arc<AppState>,
     sender: Sender,
@@ -163,8 +168,9 @@ async fn record_with_retry(
             })
             .await;
         match result {
-            Err(StoreError::Conflict(m)) if attempt < 2 => {
-                tracing::warn!(cause = %m, "idempotency race: recording the batch again");
+            Err(StoreError::Conflict(m)) if attempt < RECORD_ATTEMPTS => {
+                // Expected now and then (concurrent replays); nothing for an operator to do.
+                tracing::debug!(cause = %m, "idempotency race: recording the batch again");
             }
             other => return Ok(other?),
         }

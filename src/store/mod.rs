@@ -141,7 +141,7 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, info) => {
                 Self::Unavailable(info.message().to_owned())
             }
-            DieselError::DatabaseError(_, info) if is_connection_loss(info.message()) => {
+            DieselError::DatabaseError(_, info) if is_transient(info.message()) => {
                 Self::Unavailable(info.message().to_owned())
             }
             DieselError::BrokenTransactionManager => {
@@ -159,9 +159,10 @@ impl From<r2d2::PoolError> for StoreError {
 }
 
 /// Messages of PostgreSQL and SQLite that mean "try again later", not "this is a bug".
-fn is_connection_loss(message: &str) -> bool {
-    const SIGNS: [&str; 9] = [
+fn is_transient(message: &str) -> bool {
+    const SIGNS: [&str; 10] = [
         "terminating connection",
+        "deadlock detected",
         "server closed the connection",
         "connection to server",
         "could not connect",
@@ -436,11 +437,12 @@ mod tests {
     }
 
     #[test]
-    fn connection_loss_is_unavailable_not_a_bug() {
-        assert!(is_connection_loss(
+    fn connection_loss_and_deadlocks_are_unavailable_not_a_bug() {
+        assert!(is_transient(
             "terminating connection due to administrator command"
         ));
-        assert!(is_connection_loss("database is locked"));
-        assert!(!is_connection_loss("syntax error at or near"));
+        assert!(is_transient("database is locked"));
+        assert!(is_transient("deadlock detected"));
+        assert!(!is_transient("syntax error at or near"));
     }
 }

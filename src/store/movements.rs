@@ -1,8 +1,8 @@
 //! Recording movements exactly once, reading them, and voiding them.
 //!
-//! A batch is one transaction of a few statements, whatever its size: take the locks, find
-//! the replays, load the neighbours of every new movement's document, insert all new rows in
-//! multi-row INSERTs, write the audit entries. Items stay independent because every rule is
+//! A batch is one transaction of a few statements, whatever its size: find the replays, check
+//! the watchlist, lock the documents, load the neighbours of every new movement's document,
+//! insert all new rows (COPY or multi-row INSERTs), write the audit entries. Items stay independent because every rule is
 //! checked before the transaction and every replay is sorted out inside it, so nothing in the
 //! transaction fails for one item alone.
 
@@ -197,6 +197,10 @@ fn insert_rows(conn: &mut DbConnection, rows: &[MovementRow]) -> StoreResult<()>
 }
 
 /// Records `items` sent by `sender`, exactly once each. Call inside a transaction.
+///
+/// Only the part that reads and extends document timelines runs under the documents' locks
+/// (see [`lock_documents`]): everything before it (the replays, the new rows, the watchlist)
+/// needs none, so that concurrent batches wait for each other as briefly as they can.
 pub fn record(
     conn: &mut DbConnection,
     sender: &Sender,
@@ -204,28 +208,26 @@ pub fn record(
     actor: &Actor,
     ctx: &RecordContext<'_>,
 ) -> StoreResult<Vec<Outcome>> {
-    lock_documents(
-        conn,
-        items.iter().map(|m| {
-            (
-                m.traveller.issuing_state.as_str(),
-                m.traveller.document_number.as_str(),
-            )
-        }),
-    )?;
-
-    // Replays: keys this sender used before, and keys used twice in this batch.
+    // Replays: keys this sender used before. Read without a lock: when a concurrent writer
+    // records the same key first, the unique constraint refuses this transaction's insert,
+    // and `service::movements` runs it again, which then finds the replay here.
     let keys: Vec<&str> = items.iter().map(|m| m.client_event_id.as_str()).collect();
-    let mut known: HashMap<String, MovementRow> = replays(conn, &sender.key, &keys)?
+    let recorded: HashMap<String, MovementRow> = replays(conn, &sender.key, &keys)?
         .into_iter()
         .map(|r| (r.client_event_id.clone(), r))
         .collect();
 
+    // What each item becomes: an outcome now (a replay or a conflict), a new row, or a repeat
+    // of an earlier item of this batch.
     let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
-    let mut fresh: Vec<(usize, MovementRow)> = Vec::new();
+    let mut rows: Vec<MovementRow> = Vec::with_capacity(items.len());
+    let mut row_items: Vec<usize> = Vec::with_capacity(items.len());
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(items.len());
     for (i, m) in items.iter().enumerate() {
+        let key = m.client_event_id.as_str();
         let hash = m.payload_hash();
-        if let Some(existing) = known.get(m.client_event_id.as_str()) {
+        if let Some(existing) = recorded.get(key) {
             outcomes[i] = Some(if existing.payload_hash == hash {
                 Outcome::Duplicate(Box::new(existing.clone()))
             } else {
@@ -233,17 +235,29 @@ pub fn record(
                     existing_id: existing.id.clone(),
                 }
             });
-            continue;
+        } else if let Some(&r) = in_batch.get(key) {
+            if rows[r].payload_hash == hash {
+                repeats.push((i, r));
+            } else {
+                outcomes[i] = Some(Outcome::Conflict {
+                    existing_id: rows[r].id.clone(),
+                });
+            }
+        } else {
+            in_batch.insert(key, rows.len());
+            rows.push(new_row(m, hash, sender, ctx));
+            row_items.push(i);
         }
-        let row = new_row(m, hash, sender, ctx);
-        known.insert(m.client_event_id.as_str().to_owned(), row.clone());
-        fresh.push((i, row));
     }
 
-    let hits = check_watchlist(conn, &mut fresh, ctx)?;
-    let stays = apply_timelines(conn, &mut fresh, &ctx.stay_rules)?;
+    let hits = check_watchlist(conn, &mut rows, ctx)?;
 
-    let rows: Vec<MovementRow> = fresh.iter().map(|(_, r)| r.clone()).collect();
+    lock_documents(
+        conn,
+        rows.iter()
+            .map(|r| (r.issuing_state.as_str(), r.document_number.as_str())),
+    )?;
+    let stays = apply_timelines(conn, &mut rows, &ctx.stay_rules)?;
     insert_rows(conn, &rows)?;
     super::watchlist::insert_hits(conn, &hits)?;
     super::stays::upsert(conn, &stays)?;
@@ -257,6 +271,9 @@ pub fn record(
         .collect();
     super::audit::append(conn, actor, ctx.recorded_at, &events)?;
 
+    for (i, r) in repeats {
+        outcomes[i] = Some(Outcome::Duplicate(Box::new(rows[r].clone())));
+    }
     let mut hit_alerts: HashMap<&str, Vec<String>> = HashMap::new();
     for h in &hits {
         hit_alerts
@@ -264,7 +281,7 @@ pub fn record(
             .or_default()
             .push(h.alert_id.clone());
     }
-    for (i, row) in fresh {
+    for (i, row) in row_items.into_iter().zip(rows) {
         let alerts = hit_alerts.remove(row.id.as_str()).unwrap_or_default();
         outcomes[i] = Some(Outcome::Created(Box::new(row), alerts));
     }
@@ -322,20 +339,17 @@ fn replays(
 /// sets the most urgent action on each that matched, and answers the hits to store.
 fn check_watchlist(
     conn: &mut DbConnection,
-    fresh: &mut [(usize, MovementRow)],
+    fresh: &mut [MovementRow],
     ctx: &RecordContext<'_>,
 ) -> StoreResult<Vec<super::watchlist::HitRow>> {
     if fresh.is_empty() {
         return Ok(Vec::new());
     }
-    let mut numbers: Vec<String> = fresh
-        .iter()
-        .map(|(_, r)| r.document_number.clone())
-        .collect();
+    let mut numbers: Vec<String> = fresh.iter().map(|r| r.document_number.clone()).collect();
     numbers.sort_unstable();
     numbers.dedup();
     let person_key_of = |r: &MovementRow| person_key(&r.surname, &r.given_names, r.date_of_birth);
-    let mut people: Vec<String> = fresh.iter().map(|(_, r)| person_key_of(r)).collect();
+    let mut people: Vec<String> = fresh.iter().map(person_key_of).collect();
     people.sort_unstable();
     people.dedup();
     let matches = super::watchlist::live_matches(conn, &numbers, &people, ctx.recorded_at)?;
@@ -343,7 +357,7 @@ fn check_watchlist(
         return Ok(Vec::new());
     }
     let mut hits = Vec::new();
-    for (_, row) in fresh.iter_mut() {
+    for row in fresh.iter_mut() {
         let key = person_key_of(row);
         let matched: Vec<&super::watchlist::Match> = matches
             .iter()
@@ -479,11 +493,11 @@ struct Span {
 /// those their predecessors open (whose next crossing changed).
 fn apply_timelines(
     conn: &mut DbConnection,
-    fresh: &mut [(usize, MovementRow)],
+    fresh: &mut [MovementRow],
     rules: &StayRules,
 ) -> StoreResult<Vec<super::stays::StayRow>> {
     let mut spans: BTreeMap<(String, String), (NaiveDateTime, NaiveDateTime)> = BTreeMap::new();
-    for (_, r) in fresh.iter() {
+    for r in fresh.iter() {
         let key = (r.issuing_state.clone(), r.document_number.clone());
         let span = spans.entry(key).or_insert((r.occurred_at, r.occurred_at));
         span.0 = span.0.min(r.occurred_at);
@@ -501,7 +515,7 @@ fn apply_timelines(
     let mut timelines = load_timelines(conn, &spans)?;
     // Per document, the ids of crossings whose stay may have changed.
     let mut touched: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (_, r) in fresh.iter_mut() {
+    for r in fresh.iter_mut() {
         let doc = (r.issuing_state.clone(), r.document_number.clone());
         let timeline = timelines.entry(doc.clone()).or_default();
         let crossing = r.crossing();

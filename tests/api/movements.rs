@@ -52,6 +52,33 @@ on_both_backends! {
         assert_eq!(app.count("movements"), 1);
     }
 
+    async fn concurrent_replays_of_a_batch_record_each_item_once(app: TestApp) {
+        // A post's system resending its backlog from several connections at once: whichever
+        // batch records an item first, the others answer it as a duplicate of that record.
+        let gate = app.system_token("MPB").await;
+        let at = minutes_ago(10);
+        let items: Vec<Value> = (0..40)
+            .map(|i| movement(&format!("gate-3-{i:04}"), "MPB", "entry", &at, &format!("R{i:07}")))
+            .collect();
+        let body = json!({ "movements": items });
+        let sends = (0..6).map(|_| app.post("/api/v1/movements/batch", Some(&gate), &body));
+        let answers = futures_util::future::join_all(sends).await;
+        let mut created = 0;
+        let mut ids: Vec<std::collections::BTreeSet<String>> = vec![Default::default(); 40];
+        for a in &answers {
+            assert_eq!(a.status.as_u16(), 200, "{}", a.text);
+            created += a.body["created"].as_u64().unwrap();
+            assert_eq!(a.body["rejected"], 0, "{}", a.text);
+            for (i, r) in a.body["results"].as_array().unwrap().iter().enumerate() {
+                ids[i].insert(r["id"].as_str().unwrap().to_owned());
+            }
+        }
+        assert_eq!(created, 40, "each item created by exactly one of the batches");
+        assert!(ids.iter().all(|s| s.len() == 1), "every answer names the one record of its item");
+        assert_eq!(app.count("movements"), 40);
+        assert_eq!(app.count("audit_log WHERE action = 'movement.record'"), 40);
+    }
+
     async fn a_batch_answers_each_item_in_order_and_items_stand_alone(app: TestApp) {
         let officer = app.user_token("officer", &["immigration"], &["MSU", "MPB"]).await;
         let at = minutes_ago(30);
