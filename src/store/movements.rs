@@ -199,8 +199,9 @@ fn insert_rows(conn: &mut DbConnection, rows: &[MovementRow]) -> StoreResult<()>
 /// Records `items` sent by `sender`, exactly once each. Call inside a transaction.
 ///
 /// Only the part that reads and extends document timelines runs under the documents' locks
-/// (see [`lock_documents`]): everything before it (the replays, the new rows, the watchlist)
-/// needs none, so that concurrent batches wait for each other as briefly as they can.
+/// (see [`lock_documents`]): everything before it (the replays, the new rows, the watchlist,
+/// the changes to the counters) needs none, so that concurrent batches wait for each other as
+/// briefly as they can.
 pub fn record(
     conn: &mut DbConnection,
     sender: &Sender,
@@ -251,6 +252,11 @@ pub fn record(
     }
 
     let hits = check_watchlist(conn, &mut rows, ctx)?;
+    // Their changes to the counters are appended, not upserted: no lock needed either.
+    if cfg!(not(feature = "bench-no-counts")) {
+        let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
+        super::counts::record(conn, &stats::deltas(counted.iter(), 1))?;
+    }
 
     lock_documents(
         conn,
@@ -261,10 +267,6 @@ pub fn record(
     insert_rows(conn, &rows)?;
     super::watchlist::insert_hits(conn, &hits)?;
     super::stays::upsert(conn, &stays)?;
-    if cfg!(not(feature = "bench-no-counts")) {
-        let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
-        super::counts::record(conn, &stats::deltas(counted.iter(), 1))?;
-    }
     let events: Vec<AuditEvent> = rows
         .iter()
         .map(|r| AuditEvent::new("movement.record", format!("movement:{}", r.id)))
