@@ -302,8 +302,8 @@ pub async fn movements(
         rows: answer.rows,
         dims: group_by.iter().map(|d| d.as_str()).collect(),
     };
-    // A row takes about 40 bytes and 25 more a dimension: the buffer is sized once, not
-    // doubled some twenty times on the way to a megabyte.
+    // A row takes about 40 bytes and 25 more a dimension: the buffer is sized once, rather
+    // than grown and copied again and again on the way to a megabyte.
     let size = rows.rows.len() * (40 + 25 * group_by.len()) + 512;
     json_answer(
         size,

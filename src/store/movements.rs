@@ -1,10 +1,11 @@
 //! Recording movements exactly once, reading them, and voiding them.
 //!
 //! A batch is one transaction of a few statements, whatever its size: find the replays, check
-//! the watchlist, lock the documents, load the neighbours of every new movement's document,
-//! insert all new rows (COPY or multi-row INSERTs), write the audit entries. Items stay independent because every rule is
-//! checked before the transaction and every replay is sorted out inside it, so nothing in the
-//! transaction fails for one item alone.
+//! the watchlist, append the changes to the counters, lock the documents, load the neighbours
+//! of every new movement's document, insert all new rows (COPY or multi-row INSERTs), write
+//! the audit entries. Items stay independent because every rule is checked before the
+//! transaction and every replay is sorted out inside it, so nothing in the transaction fails
+//! for one item alone.
 
 use std::collections::{BTreeMap, HashMap};
 
