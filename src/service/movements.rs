@@ -169,7 +169,9 @@ async fn record_with_retry(
             .await;
         match result {
             Err(StoreError::Conflict(m)) if attempt < RECORD_ATTEMPTS => {
-                // Expected now and then (concurrent replays); nothing for an operator to do.
+                // Expected now and then (concurrent replays); nothing for an operator to do
+                // unless it climbs (a sender resending everything from many connections).
+                metrics::counter!("crossings_movement_record_retries_total").increment(1);
                 tracing::debug!(cause = %m, "idempotency race: recording the batch again");
             }
             other => return Ok(other?),
