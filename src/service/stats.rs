@@ -140,14 +140,7 @@ pub struct Keys(String);
 impl Keys {
     /// The keys of these values, in order.
     pub fn of<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut joined = String::new();
-        for (i, v) in values.into_iter().enumerate() {
-            if i > 0 {
-                joined.push(counts::KEY_SEPARATOR);
-            }
-            joined.push_str(v);
-        }
-        Self(joined)
+        Self(counts::joined_key(values))
     }
 
     /// The values, in the order of `group_by`.

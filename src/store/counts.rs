@@ -90,11 +90,10 @@ fn execute_unnest(
         .bind::<Array<SmallInt>, _>(deltas.iter().map(|(k, _)| k.cuboid).collect::<Vec<_>>())
         .bind::<Array<Timestamp>, _>(deltas.iter().map(|(k, _)| k.bucket).collect::<Vec<_>>());
     if with_key {
-        let separator = KEY_SEPARATOR.to_string();
         q = q.bind::<Array<Text>, _>(
             deltas
                 .iter()
-                .map(|(k, _)| k.values.join(&separator))
+                .map(|(k, _)| joined_key(k.values))
                 .collect::<Vec<_>>(),
         );
     }
@@ -188,7 +187,7 @@ pub fn fold(conn: &mut DbConnection) -> StoreResult<Option<Folded>> {
 }
 
 /// Adds the deltas straight to their counters, in one statement on PostgreSQL (for a
-/// rebuild, which holds the fold lock). `deltas` come sorted by key (see `stats::deltas`).
+/// rebuild, which holds the fold lock, so no other writer of counters runs meanwhile).
 fn add(conn: &mut DbConnection, deltas: &[(CountKey<'_>, i64)]) -> StoreResult<()> {
     if deltas.is_empty() {
         return Ok(());
@@ -321,6 +320,18 @@ pub fn sums(
 /// What joins the grouped values of a kept sum, and the values of a counter's stored key (no
 /// code or category holds one).
 pub const KEY_SEPARATOR: char = '|';
+
+/// Values joined into a key, as [`key_values`] splits it (the empty key for none).
+pub fn joined_key<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
+    let mut key = String::new();
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            key.push(KEY_SEPARATOR);
+        }
+        key.push_str(v);
+    }
+    key
+}
 
 /// The values of a key from [`sums`], in the order of its `group`; none for the empty key.
 pub fn key_values(key: &str) -> impl Iterator<Item = &str> {
