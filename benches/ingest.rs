@@ -19,8 +19,9 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, Utc};
 use common::{BenchDb, ms, percentile, settings};
 use crossings::domain::movement::{MovementInput, NewMovement, Rules};
+use crossings::service::movements::{RecordContext, Sender, new_row};
 use crossings::startup::Application;
-use crossings::store::movements::{MovementRow, RecordContext, Sender, new_row};
+use crossings::store::movements::{MovementRow, NewMovementRow};
 use crossings::store::schema::movements;
 use crossings::synthetic::Generator;
 use diesel::prelude::*;
@@ -83,8 +84,10 @@ fn baseline(url: &str, rows: &[MovementRow], connections: usize) -> Duration {
                     conn.transaction::<_, diesel::result::Error, _>(|c| {
                         // Two statements of 500 rows: 31 columns a row stay under 65,535 parameters.
                         for half in chunk.chunks(500) {
+                            let forms: Vec<NewMovementRow> =
+                                half.iter().map(NewMovementRow::from).collect();
                             diesel::insert_into(movements::table)
-                                .values(half)
+                                .values(&forms)
                                 .execute(c)?;
                         }
                         Ok(())
@@ -156,7 +159,7 @@ async fn run(o: Options) {
     };
     let ctx = RecordContext {
         registry: &registry,
-        recorded_at: crossings::store::now(),
+        recorded_at: crossings::domain::time::now(),
         late_after: chrono::Duration::hours(24),
         stay_rules: crossings::service::movements::stay_rules(&settings("").stays),
     };

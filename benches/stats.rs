@@ -22,9 +22,12 @@ use std::time::Instant;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use common::{BenchDb, ms, percentile, settings};
+use crossings::domain::movement::{Direction, Mode, Purpose};
+use crossings::domain::poe::PoeCode;
 use crossings::domain::stats::{Counted, deltas};
+use crossings::domain::traveller::{DocumentType, Sex, StateCode};
 use crossings::startup::Application;
-use crossings::store::movements::MovementRow;
+use crossings::store::movements::{MovementRow, NewMovementRow};
 use crossings::store::schema::movements;
 use crossings::store::{DbConnection, counts};
 use crossings::synthetic::{Generator, Person};
@@ -60,21 +63,21 @@ fn rows_of(events: &[crossings::synthetic::Event]) -> Vec<MovementRow> {
                 principal: format!("system:{}", e.poe),
                 client_event_id: e.client_event_id.clone(),
                 payload_hash: hex::encode(Sha256::digest(e.client_event_id.as_bytes())),
-                poe: e.poe.to_owned(),
-                direction: e.direction.to_owned(),
+                poe: PoeCode::parse(e.poe).unwrap(),
+                direction: Direction::parse(e.direction).unwrap(),
                 occurred_at: e.occurred_at,
                 recorded_at: e.occurred_at + chrono::Duration::seconds(5),
                 recorded_by: format!("poe-system:{}", e.poe.to_ascii_lowercase()),
-                mode: e.mode.to_owned(),
-                purpose: e.purpose.to_owned(),
-                document_type: "passport".to_owned(),
+                mode: Mode::parse(e.mode).unwrap(),
+                purpose: Purpose::parse(e.purpose).unwrap(),
+                document_type: DocumentType::Passport,
                 document_number: p.document_number,
-                issuing_state: p.nationality.to_owned(),
-                nationality: p.nationality.to_owned(),
+                issuing_state: StateCode::parse(p.nationality).unwrap(),
+                nationality: StateCode::parse(p.nationality).unwrap(),
                 surname: p.surname.to_owned(),
                 given_names: p.given_names,
                 date_of_birth: p.date_of_birth,
-                sex: p.sex.to_owned(),
+                sex: Sex::parse(p.sex).unwrap(),
                 mrz: None,
                 permitted_until: None,
                 vehicle_registration: None,
@@ -108,13 +111,14 @@ fn load(db: &crossings::store::Db, total: usize) {
         let date = first + chrono::Duration::days(d);
         let events = g.day(date, per_day);
         let rows = rows_of(&events);
-        db.write_sync(|c| {
+        db.write_sync(|c| -> crossings::store::StoreResult<()> {
             let DbConnection::Pg(pg) = c else {
                 panic!("PostgreSQL only")
             };
             for chunk in rows.chunks(20_000) {
+                let forms: Vec<NewMovementRow> = chunk.iter().map(NewMovementRow::from).collect();
                 diesel::copy_from(movements::table)
-                    .from_insertable(chunk)
+                    .from_insertable(&forms)
                     .execute(pg)?;
             }
             let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
@@ -247,19 +251,23 @@ async fn run() {
     actix_web::rt::spawn(app.run_until_stopped());
 
     let existing: i64 = state
+        .ctx
         .db
-        .read(|c| Ok(movements::table.count().get_result::<i64>(c)?))
+        .read(|c| -> crossings::store::StoreResult<_> {
+            Ok(movements::table.count().get_result::<i64>(c)?)
+        })
         .await
         .unwrap();
     if existing == 0 {
         println!("loading {target} movements (a year of national traffic)...");
-        let db = state.db.clone();
+        let db = state.ctx.db.clone();
         actix_web::rt::task::spawn_blocking(move || load(&db, target))
             .await
             .unwrap();
         state
+            .ctx
             .db
-            .read(|c| {
+            .read(|c| -> crossings::store::StoreResult<_> {
                 diesel::sql_query("VACUUM ANALYZE").execute(c)?;
                 Ok(())
             })
@@ -267,13 +275,17 @@ async fn run() {
             .unwrap();
     }
     let total: i64 = state
+        .ctx
         .db
-        .read(|c| Ok(movements::table.count().get_result::<i64>(c)?))
+        .read(|c| -> crossings::store::StoreResult<_> {
+            Ok(movements::table.count().get_result::<i64>(c)?)
+        })
         .await
         .unwrap();
     let counters: i64 = state
+        .ctx
         .db
-        .read(|c| {
+        .read(|c| -> crossings::store::StoreResult<_> {
             Ok(crossings::store::schema::movement_counts::table
                 .count()
                 .get_result::<i64>(c)?)
@@ -327,8 +339,11 @@ async fn run() {
         for _ in 0..baseline_runs {
             let t0 = Instant::now();
             cells = state
+                .ctx
                 .db
-                .read(move |c| Ok(diesel::sql_query(sql).load::<Cell>(c)?))
+                .read(move |c| -> crossings::store::StoreResult<_> {
+                    Ok(diesel::sql_query(sql).load::<Cell>(c)?)
+                })
                 .await
                 .unwrap();
             baseline_times.push(t0.elapsed());

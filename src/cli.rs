@@ -6,13 +6,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::auth::AuthService;
-use crate::auth::accounts::{self, NewUser, UserPatch};
-use crate::auth::systems;
 use crate::config::Settings;
 use crate::domain::audit::Actor;
 use crate::domain::poe::PoeCode;
 use crate::error::Error;
+use crate::service::users::{self, NewUser, UserPatch};
+use crate::service::{Context, poe_systems};
 use crate::startup::{self, Application, StartupError};
 use crate::store;
 
@@ -160,12 +159,13 @@ async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
         }
         Command::User(cmd) => {
             let state = startup::prepare(settings).await?;
-            user_command(cmd, &state.db, &state.auth).await?;
+            user_command(cmd, &state.ctx).await?;
         }
         Command::PoeSystem(PoeSystemCommand::Create { poe, label }) => {
             let state = startup::prepare(settings).await?;
             let poe = PoeCode::parse(&poe).map_err(Error::from)?;
-            let creds = systems::register(&state.db, poe, label, Actor::command_line()).await?;
+            let creds =
+                poe_systems::register(&state.ctx, Actor::command_line(), poe, label).await?;
             println!("id:            {}", creds.id);
             println!("client_id:     {}", creds.client_id);
             println!("client_secret: {}", creds.client_secret);
@@ -173,7 +173,7 @@ async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
         }
         Command::PoeSystem(PoeSystemCommand::Revoke { id }) => {
             let state = startup::prepare(settings).await?;
-            systems::revoke(&state.db, id, Actor::command_line()).await?;
+            poe_systems::revoke(&state.ctx, Actor::command_line(), id).await?;
             println!("revoked");
         }
         Command::Probe { addr } => {
@@ -203,7 +203,7 @@ async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
         Command::Demo { days, per_day } => {
             let bind = settings.server.bind.clone();
             let state = startup::prepare(settings).await?;
-            let report = crate::service::demo::run(&state, days, per_day).await?;
+            let report = crate::service::demo::run(&state.ctx, days, per_day).await?;
             println!(
                 "Recorded {} movements over {} days at 15 posts.",
                 report.movements, report.days
@@ -240,11 +240,7 @@ async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
 }
 
 #[expect(clippy::print_stdout, reason = "command-line output")]
-async fn user_command(
-    cmd: UserCommand,
-    db: &store::Db,
-    auth: &AuthService,
-) -> Result<(), StartupError> {
+async fn user_command(cmd: UserCommand, ctx: &Context) -> Result<(), StartupError> {
     match cmd {
         UserCommand::Create {
             username,
@@ -261,14 +257,14 @@ async fn user_command(
             };
             let user =
                 NewUser::parse(&username, &password, &roles, &poes, true).map_err(Error::from)?;
-            let row = accounts::create(db, auth, user, Actor::command_line()).await?;
+            let row = users::create(ctx, Actor::command_line(), user).await?;
             println!("created user {} ({})", row.username, row.id);
             if generated {
                 println!("password: {password}");
             }
         }
         UserCommand::List => {
-            for u in db.read(store::users::list).await? {
+            for u in users::list(ctx).await? {
                 println!(
                     "{}\t{}\troles={}\tpoes={}\t{}",
                     u.id,
@@ -281,16 +277,14 @@ async fn user_command(
         }
         UserCommand::Disable { username } => {
             let name = username.trim().to_ascii_lowercase();
-            let lookup = name.clone();
-            let user = db
-                .read(move |c| store::users::by_username(c, &lookup))
+            let user = users::by_username(ctx, name.clone())
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("no user {name}")))?;
             let patch = UserPatch {
                 active: Some(false),
                 ..UserPatch::default()
             };
-            accounts::update(db, auth, user.id, patch, Actor::command_line()).await?;
+            users::update(ctx, Actor::command_line(), user.id, patch).await?;
             println!("disabled {name}");
         }
     }

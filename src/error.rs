@@ -1,8 +1,12 @@
 //! The one error type of the service. Every failure a request can meet becomes one of these,
-//! and `http::error` maps each to its RFC 9457 problem+json answer, once.
+//! and `http::error` maps each to its RFC 9457 problem+json answer, once. Internal failures
+//! keep their cause chain for the log; clients never see it.
 
 use crate::domain::validation::ValidationErrors;
-use crate::store::StoreError;
+use crate::store::{DbFailure, StoreError};
+
+/// A cause kept for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong while serving a request.
 #[derive(Debug, thiserror::Error)]
@@ -45,13 +49,52 @@ pub enum Error {
     /// A dependency (the database) is down or overloaded; retry later (503).
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// A bug. Logged with its cause; the client sees only an opaque 500.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A bug. Logged with its cause chain; the client sees only an opaque 500.
+    #[error("internal error: {context}")]
+    Internal {
+        /// What was being done.
+        context: String,
+        /// Why it failed, when another error says so.
+        #[source]
+        source: Option<Cause>,
+    },
 }
 
 /// Result of request-level work.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A bug described in words.
+    pub fn internal(context: impl Into<String>) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// A bug caused by another error, kept for the log.
+    pub fn internal_from(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Internal {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// The error and every cause under it, one line (for the log).
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
+    }
+}
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
@@ -59,21 +102,49 @@ impl From<StoreError> for Error {
             StoreError::Unavailable(m) => Self::Unavailable(m),
             StoreError::Conflict(m) => Self::Conflict(m),
             StoreError::NotFound => Self::NotFound("no such record".to_owned()),
-            StoreError::Other(e) => Self::Internal(format!("database: {e}")),
-            StoreError::Migration(m) => Self::Internal(format!("migration: {m}")),
-            StoreError::Task(m) => Self::Internal(format!("blocking task: {m}")),
+            e @ (StoreError::Other(_) | StoreError::Migration(_) | StoreError::Task(_)) => {
+                Self::internal_from("database", e)
+            }
         }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(e: diesel::result::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl DbFailure for Error {
+    fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
     }
 }
 
 impl From<crate::auth::password::HashError> for Error {
     fn from(e: crate::auth::password::HashError) -> Self {
-        Self::Internal(e.to_string())
+        Self::internal_from("password hashing", e)
     }
 }
 
 impl From<crate::auth::tokens::TokenError> for Error {
     fn from(e: crate::auth::tokens::TokenError) -> Self {
-        Self::Internal(e.to_string())
+        Self::internal_from("access token", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_failure_keeps_its_cause_for_the_log() {
+        let e: Error = StoreError::Other(diesel::result::Error::NotInTransaction).into();
+        let chain = e.chain();
+        assert!(chain.starts_with("internal error: database"), "{chain}");
+        assert!(
+            chain.contains(&diesel::result::Error::NotInTransaction.to_string()),
+            "{chain}"
+        );
     }
 }

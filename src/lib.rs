@@ -1,9 +1,12 @@
 //! crossings: the national record of every border crossing of the Kingdom of Lesotho.
 //!
-//! Layers, arrows pointing inward: [`http`] → [`domain`] ← [`store`]; [`auth`] turns
-//! credentials into principals; [`service`] holds work that needs all three; [`startup`] wires
-//! them together; [`cli`] is the binary.
+//! Layers, arrows pointing inward (ARCHITECTURE.md): [`http`] parses requests, calls one
+//! [`service`] function and shapes the answer; [`service`] holds every use case (transaction,
+//! access per object, audit); [`domain`] is the rules in plain Rust; [`store`] is the SQL;
+//! [`auth`] is the credential machinery. [`app`] is the state handlers reach, [`startup`]
+//! wires it all together, [`cli`] is the binary.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;

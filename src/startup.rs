@@ -10,22 +10,12 @@ use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 
+pub use crate::app::AppState;
 use crate::auth::AuthService;
 use crate::config::{self, Settings};
 use crate::http;
+use crate::service::{self, Context};
 use crate::store::{self, Db, PoolOptions};
-
-/// What every handler can reach.
-pub struct AppState {
-    /// Configuration.
-    pub settings: Settings,
-    /// The database.
-    pub db: Db,
-    /// Authentication.
-    pub auth: Arc<AuthService>,
-    /// The POE registry, cached.
-    pub registry: crate::service::registry::RegistryCache,
-}
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +62,9 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
                     tracing::info!(count = applied.len(), "database migrated");
                 }
             }
-            setup_db.write_sync(|c| store::poes::seed_if_empty(c, &registry, store::now()))
+            setup_db.write_sync(|c| {
+                store::poes::seed_if_empty(c, &registry, crate::domain::time::now())
+            })
         })
         .await
         .map_err(|e| store::StoreError::Task(e.to_string()))??;
@@ -83,12 +75,15 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
     let auth_settings = settings.auth.clone();
     let auth = actix_web::rt::task::spawn_blocking(move || AuthService::new(&auth_settings))
         .await
-        .map_err(|e| crate::error::Error::Internal(e.to_string()))??;
-    let auth = Arc::new(auth);
-    if let Some(outcome) = auth
-        .bootstrap_admin(&db, settings.bootstrap_admin_password.clone())
-        .await?
-    {
+        .map_err(|e| crate::error::Error::internal_from("start-up", e))??;
+    let bootstrap_password = settings.bootstrap_admin_password.clone();
+    let ctx = Context {
+        db,
+        settings: Arc::new(settings),
+        registry: Default::default(),
+        auth: Arc::new(auth),
+    };
+    if let Some(outcome) = service::sessions::bootstrap_admin(&ctx, bootstrap_password).await? {
         match outcome.generated_password {
             Some(password) => {
                 tracing::warn!(
@@ -104,12 +99,7 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
             ),
         }
     }
-    Ok(Arc::new(AppState {
-        settings,
-        db,
-        auth,
-        registry: Default::default(),
-    }))
+    Ok(Arc::new(AppState { ctx }))
 }
 
 #[expect(
@@ -184,21 +174,22 @@ impl Application {
     pub fn serve(state: Arc<AppState>, listener: TcpListener) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
         http::metrics::handle();
+        let settings = state.settings();
         actix_web::rt::spawn(crate::service::stats::fold_counts_forever(
-            state.db.clone(),
-            Duration::from_millis(state.settings.stats.fold_interval_ms),
+            state.ctx.db.clone(),
+            Duration::from_millis(settings.stats.fold_interval_ms),
         ));
         let data = web::Data::from(state.clone());
-        let workers = match state.settings.server.workers {
+        let workers = match settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        let body_limit = state.settings.server.body_limit_bytes;
-        let tls = match state.settings.tls.files() {
+        let body_limit = settings.server.body_limit_bytes;
+        let tls = match settings.tls.files() {
             Some((cert, key)) => Some(tls_config(cert, key)?),
             None => None,
         };
-        let origins = state.settings.server.cors_allowed_origins.clone();
+        let origins = settings.server.cors_allowed_origins.clone();
         let hsts = tls.is_some();
         let server = HttpServer::new(move || {
             let mut headers = DefaultHeaders::new()
@@ -219,7 +210,7 @@ impl Application {
                 .default_service(web::to(http::not_found))
         })
         .workers(workers)
-        .shutdown_timeout(state.settings.server.shutdown_timeout_secs);
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
         let scheme = if tls.is_some() { "https" } else { "http" };
         let server = match tls {
             Some(config) => server.listen_rustls_0_23(listener, config)?,
@@ -229,7 +220,7 @@ impl Application {
         tracing::info!(
             port,
             scheme,
-            backend = state.db.backend().as_str(),
+            backend = state.ctx.db.backend().as_str(),
             "serving"
         );
         Ok(Self {

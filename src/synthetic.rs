@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::domain::movement::{local_time, utc_of_local};
 use crate::domain::mrz;
+use crate::domain::time::{local_time, utc_of_local};
 
 /// Opening hours (local, `[from, to)`), or `None` for round the clock.
 type Hours = Option<(u32, u32)>;

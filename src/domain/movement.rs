@@ -1,38 +1,17 @@
 //! One crossing: what an official or a POE system sends, the rules it must meet, and the
 //! flags the server sets.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::mrz::{self, Mrz, MrzSex};
 use super::poe::{Poe, PoeCode, PoeKind};
+use super::time::local_time;
 use super::traveller::{
     DocumentNumber, DocumentType, PersonName, Sex, StateCode, Traveller, Vehicle, wire_enum,
 };
 use super::validation::ValidationErrors;
-
-/// Lesotho's offset from UTC. Africa/Maseru has kept UTC+2 without daylight saving since 1944,
-/// so a fixed offset is exact for every date this service records.
-pub const LESOTHO_OFFSET_SECS: i32 = 2 * 3600;
-/// The name of Lesotho's time zone, as statistics report it.
-pub const LESOTHO_TZ: &str = "Africa/Maseru";
-
-/// Lesotho's offset as a chrono value (checked when compiling).
-pub const LESOTHO: FixedOffset = match FixedOffset::east_opt(LESOTHO_OFFSET_SECS) {
-    Some(offset) => offset,
-    None => panic!("UTC+2 is a valid offset"),
-};
-
-/// Local (Lesotho) wall-clock time of a UTC instant.
-pub fn local_time(utc: NaiveDateTime) -> NaiveDateTime {
-    utc + Duration::seconds(i64::from(LESOTHO_OFFSET_SECS))
-}
-
-/// UTC instant of a Lesotho wall-clock time.
-pub fn utc_of_local(local: NaiveDateTime) -> NaiveDateTime {
-    local - Duration::seconds(i64::from(LESOTHO_OFFSET_SECS))
-}
 
 wire_enum! {
     /// Into or out of Lesotho.
@@ -101,6 +80,30 @@ impl ClientEventId {
     }
 
     /// The key.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a movement is voided: 3 to 500 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoidReason(String);
+
+impl VoidReason {
+    /// Parses a reason; the error names `reason`.
+    pub fn parse(s: &str) -> Result<Self, ValidationErrors> {
+        let reason = s.trim();
+        if (3..=500).contains(&reason.chars().count()) {
+            Ok(Self(reason.to_owned()))
+        } else {
+            Err(ValidationErrors::one(
+                "reason",
+                "must be 3 to 500 characters",
+            ))
+        }
+    }
+
+    /// The reason.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -227,19 +230,11 @@ pub struct NewMovement {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, ValidationErrors> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ValidationErrors::one("", "must be a real calendar date, YYYY-MM-DD"))
+    super::time::parse_date("", s)
 }
 
 fn parse_instant(s: &str) -> Result<NaiveDateTime, ValidationErrors> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|t| crate::store::truncate_micros(t.naive_utc()))
-        .map_err(|_| {
-            ValidationErrors::one(
-                "",
-                "must be an RFC 3339 instant with a real date and an offset, e.g. 2026-11-28T07:45:00+02:00",
-            )
-        })
+    super::time::parse_instant("", s)
 }
 
 impl NewMovement {

@@ -32,6 +32,8 @@ impl PoeCode {
     }
 }
 
+super::validation::stored_as_text!(PoeCode);
+
 impl fmt::Display for PoeCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -200,6 +202,66 @@ pub struct Poe {
     pub automated: bool,
     /// Opening hours.
     pub hours: OpeningHours,
+}
+
+/// Changes an admin makes to a POE: any subset; the code never changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoeChanges {
+    /// Name.
+    pub name: Option<String>,
+    /// District.
+    pub district: Option<String>,
+    /// Land post or airport.
+    pub kind: Option<PoeKind>,
+    /// South African counterpart.
+    pub sa_counterpart: Option<String>,
+    /// Automated.
+    pub automated: Option<bool>,
+    /// Opening hours (the whole schedule).
+    pub hours: Option<OpeningHours>,
+}
+
+impl PoeChanges {
+    /// Checks every field, collecting every problem.
+    pub fn validated(self) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        for (field, value) in [("name", &self.name), ("district", &self.district)] {
+            if value
+                .as_deref()
+                .is_some_and(|v| v.trim().is_empty() || v.len() > 100)
+            {
+                errors.push(field, "must be 1 to 100 characters");
+            }
+        }
+        if let Some(hours) = &self.hours {
+            if let Err(e) = hours.validate() {
+                errors.extend_prefixed("hours", e);
+            }
+        }
+        errors.into_result(self)
+    }
+
+    /// Applies the changes to `poe`.
+    pub fn apply(self, poe: &mut Poe) {
+        if let Some(v) = self.name {
+            poe.name = v.trim().to_owned();
+        }
+        if let Some(v) = self.district {
+            poe.district = v.trim().to_owned();
+        }
+        if let Some(v) = self.kind {
+            poe.kind = v;
+        }
+        if let Some(v) = self.sa_counterpart {
+            poe.sa_counterpart = v.trim().to_owned();
+        }
+        if let Some(v) = self.automated {
+            poe.automated = v;
+        }
+        if let Some(v) = self.hours {
+            poe.hours = v;
+        }
+    }
 }
 
 #[cfg(test)]

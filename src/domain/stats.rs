@@ -10,7 +10,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 
-use super::movement::{local_time, utc_of_local};
+use super::time::{local_time, utc_of_local};
 use super::validation::ValidationErrors;
 
 /// A dimension statistics can group and filter by. Never a personal field.

@@ -4,8 +4,10 @@
 
 use chrono::{Duration, NaiveDate};
 
-use super::movement::{Direction, local_time};
+use super::movement::Direction;
+use super::time::local_time;
 use super::timeline::{Crossing, Timeline};
+use super::validation::ValidationErrors;
 
 /// Visit or trip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +25,27 @@ impl StayKind {
             Self::Visit => "visit",
             Self::Trip => "trip",
         }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Result<Self, ValidationErrors> {
+        match s.trim() {
+            "visit" => Ok(Self::Visit),
+            "trip" => Ok(Self::Trip),
+            _ => Err(ValidationErrors::one("", "must be visit or trip")),
+        }
+    }
+}
+
+super::traveller::wire_enum! {
+    /// Which stays a list shows.
+    StayStatus {
+        /// Not closed.
+        Open => "open",
+        /// Open past its end, or closed after it.
+        Overstayed => "overstayed",
+        /// Closed.
+        Closed => "closed",
     }
 }
 

@@ -43,6 +43,8 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::domain::validation::stored_as_text!($name);
     };
 }
 pub(crate) use wire_enum;
@@ -97,6 +99,8 @@ impl StateCode {
         &self.0
     }
 }
+
+super::validation::stored_as_text!(StateCode);
 
 impl fmt::Display for StateCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -119,3 +119,40 @@ pub fn shape_error(path: &str, e: &impl std::fmt::Display) -> ValidationErrors {
     }
     ValidationErrors::one(field, message)
 }
+
+/// A stored value that is not one the domain allows: the database was written by something
+/// other than this service, or by a version that allowed what this one does not. Reading it
+/// is an error, never a silent default.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored value {value:?} is not a valid {kind}")]
+pub struct InvalidStoredValue {
+    /// The type it was read as.
+    pub kind: &'static str,
+    /// The value, cut to 64 characters.
+    pub value: String,
+}
+
+/// Makes a domain type storable as text: `TryFrom<String>` through its `parse` (an
+/// [`InvalidStoredValue`] when it does not parse) and `From<T> for String` through its
+/// `as_str`. The store reads and writes the type through these, so it needs no rules of its
+/// own.
+macro_rules! stored_as_text {
+    ($t:ty) => {
+        impl TryFrom<String> for $t {
+            type Error = $crate::domain::validation::InvalidStoredValue;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                <$t>::parse(&s).map_err(|_| $crate::domain::validation::InvalidStoredValue {
+                    kind: stringify!($t),
+                    value: s.chars().take(64).collect(),
+                })
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.as_str().to_owned()
+            }
+        }
+    };
+}
+pub(crate) use stored_as_text;

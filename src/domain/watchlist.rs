@@ -46,6 +46,30 @@ impl Action {
     }
 }
 
+/// A live alert, as every new movement is checked against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveAlert {
+    /// Alert id.
+    pub alert_id: String,
+    /// What the post is asked to do.
+    pub action: Action,
+    /// The document it names (issuing state, normalised number), for a document alert.
+    pub document: Option<(String, String)>,
+    /// The person key ([`person_key`]), for a person alert.
+    pub person_key: Option<String>,
+}
+
+impl LiveAlert {
+    /// Whether a traveller matches: by document (issuing state and normalised number), or by
+    /// person (the same [`person_key`]).
+    pub fn matches(&self, issuing_state: &str, document_number: &str, person_key: &str) -> bool {
+        self.document
+            .as_ref()
+            .is_some_and(|(state, number)| state == issuing_state && number == document_number)
+            || self.person_key.as_deref() == Some(person_key)
+    }
+}
+
 /// Who an alert is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {
@@ -210,7 +234,7 @@ impl NewAlert {
         let expires_at = match &input.expires_at {
             None => None,
             Some(s) => match DateTime::parse_from_rfc3339(s.trim()) {
-                Ok(t) if t.to_utc() > now => Some(crate::store::truncate_micros(t.naive_utc())),
+                Ok(t) if t.to_utc() > now => Some(super::time::truncate_micros(t.naive_utc())),
                 Ok(_) => {
                     e.push("expires_at", "is in the past");
                     None

@@ -10,10 +10,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 
+use crate::app::AppState;
 use crate::auth::Principal;
 use crate::domain::user::Role;
 use crate::error::Error;
-use crate::startup::AppState;
+use crate::service;
 
 /// Prefix of every API path.
 pub const API_PREFIX: &str = "/api/v1";
@@ -223,12 +224,9 @@ pub async fn enforce(
         ));
     };
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(refuse(
-            req,
-            Error::Internal("application state missing".to_owned()),
-        ));
+        return Ok(refuse(req, Error::internal("application state missing")));
     };
-    let principal = match state.auth.authenticate(&state.db, &token).await {
+    let principal = match service::sessions::authenticate(&state.ctx, &token).await {
         Ok(p) => p,
         Err(e) => return Ok(refuse(req, e)),
     };

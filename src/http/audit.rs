@@ -6,13 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::extract::ApiQuery;
-use crate::domain::validation::ValidationErrors;
+use crate::app::AppState;
+use crate::domain::paging::PageSize;
 use crate::error::Result;
-use crate::startup::AppState;
-use crate::store::{
-    self,
-    audit::{AuditFilter, AuditRow, Verification},
-};
+use crate::service::audit as service;
+use crate::store::audit::{AuditFilter, AuditRow, Verification};
 
 /// Filters and paging of `GET /audit`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -96,10 +94,7 @@ pub async fn list(
     state: web::Data<AppState>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<web::Json<AuditPage>> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ValidationErrors::one("limit", "must be between 1 and 500").into());
-    }
+    let limit = PageSize::parse(q.limit, state.settings().movements.max_page_size)?;
     let filter = AuditFilter {
         actor: q.actor,
         action: q.action,
@@ -108,27 +103,20 @@ pub async fn list(
         to: q.to.map(|t| t.naive_utc()),
         after_seq: q.cursor,
     };
-    let rows = state
-        .db
-        .read(move |c| store::audit::list(c, &filter, limit + 1))
-        .await?;
-    let more = rows.len() as i64 > limit;
-    let items: Vec<AuditEntry> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(AuditEntry::from)
-        .collect();
-    let next_cursor = if more {
-        items.last().map(|e| e.seq)
-    } else {
-        None
-    };
-    Ok(web::Json(AuditPage { items, next_cursor }))
+    let page = service::list(&state.ctx, filter, limit).await?;
+    let next_cursor = page
+        .more
+        .then(|| page.items.last().map(|e| e.seq))
+        .flatten();
+    Ok(web::Json(AuditPage {
+        items: page.items.into_iter().map(AuditEntry::from).collect(),
+        next_cursor,
+    }))
 }
 
 /// Recompute the chain: `ok`, how many entries, and the first one that fails.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = Verification)))]
 pub async fn verify(state: web::Data<AppState>) -> Result<web::Json<Verification>> {
-    Ok(web::Json(state.db.read(store::audit::verify).await?))
+    Ok(web::Json(service::verify(&state.ctx).await?))
 }

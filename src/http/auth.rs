@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::extract::{ApiJson, ClientInfo};
-use crate::auth::{IssuedTokens, Principal};
-use crate::domain::audit::Actor;
+use crate::app::AppState;
+use crate::auth::IssuedTokens;
 use crate::error::{Error, Result};
-use crate::startup::AppState;
+use crate::service::{Caller, sessions as service};
 
 /// `POST /auth/login`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -84,19 +84,10 @@ pub struct ClientCredentials {
     ))]
 pub async fn login(
     state: web::Data<AppState>,
-    client: ClientInfo,
+    ClientInfo(client): ClientInfo,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<web::Json<TokenResponse>> {
-    let tokens = state
-        .auth
-        .login(
-            &state.db,
-            &body.username,
-            &body.password,
-            client.addr,
-            client.request_id,
-        )
-        .await?;
+    let tokens = service::login(&state.ctx, &client, &body.username, &body.password).await?;
     Ok(web::Json(tokens.into()))
 }
 
@@ -109,14 +100,10 @@ pub async fn login(
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
-    client: ClientInfo,
+    ClientInfo(client): ClientInfo,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>> {
-    let actor = anonymous_actor(&client);
-    let tokens = state
-        .auth
-        .refresh(&state.db, &body.refresh_token, actor)
-        .await?;
+    let tokens = service::refresh(&state.ctx, &client, &body.refresh_token).await?;
     Ok(web::Json(tokens.into()))
 }
 
@@ -129,7 +116,7 @@ pub async fn refresh(
 pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
-    client: ClientInfo,
+    ClientInfo(client): ClientInfo,
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
@@ -138,10 +125,7 @@ pub async fn logout(
         super::extract::parse_json(&body)?
     };
     if let Some(refresh) = body.refresh_token {
-        state
-            .auth
-            .logout_refresh(&state.db, &refresh, anonymous_actor(&client))
-            .await?;
+        service::logout_refresh(&state.ctx, &client, &refresh).await?;
         return Ok(HttpResponse::NoContent().finish());
     }
     let bearer = req
@@ -155,17 +139,8 @@ pub async fn logout(
         .ok_or_else(|| {
             Error::Unauthenticated("send the refresh token or an access token".to_owned())
         })?;
-    let principal: Principal = state.auth.authenticate(&state.db, bearer.trim()).await?;
-    let crate::auth::Identity::User { session_id, .. } = &principal.identity else {
-        return Err(Error::Unauthenticated(
-            "POE systems have no session".to_owned(),
-        ));
-    };
-    let actor = principal.actor(client.addr_string(), client.request_id.clone());
-    state
-        .auth
-        .logout_session(&state.db, session_id.clone(), actor)
-        .await?;
+    let principal = service::authenticate(&state.ctx, bearer.trim()).await?;
+    service::logout_session(&state.ctx, &Caller { principal, client }).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -179,18 +154,6 @@ pub async fn system_token(
     state: web::Data<AppState>,
     ApiJson(body): ApiJson<ClientCredentials>,
 ) -> Result<web::Json<TokenResponse>> {
-    let tokens = state
-        .auth
-        .system_token(&state.db, &body.client_id, &body.client_secret)
-        .await?;
+    let tokens = service::system_token(&state.ctx, &body.client_id, &body.client_secret).await?;
     Ok(web::Json(tokens.into()))
-}
-
-fn anonymous_actor(client: &ClientInfo) -> Actor {
-    Actor {
-        name: "anonymous".to_owned(),
-        roles: String::new(),
-        client_addr: client.addr_string(),
-        request_id: client.request_id.clone(),
-    }
 }

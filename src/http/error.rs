@@ -41,7 +41,7 @@ impl Error {
             Error::Validation(_) => ("validation", "Unprocessable content"),
             Error::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Error::Unavailable(_) => ("unavailable", "Service unavailable"),
-            Error::Internal(_) => ("internal", "Internal server error"),
+            Error::Internal { .. } => ("internal", "Internal server error"),
         }
     }
 
@@ -63,7 +63,7 @@ impl Error {
                 "the database is unavailable; the request was not carried out, retry later"
                     .to_owned()
             }
-            Error::Internal(_) => {
+            Error::Internal { .. } => {
                 "an internal error occurred; it has been logged with this request's id".to_owned()
             }
         }
@@ -83,15 +83,15 @@ impl ResponseError for Error {
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         match self {
-            Error::Internal(cause) => {
-                tracing::error!(cause = %cause, "request failed: internal error")
+            Error::Internal { .. } => {
+                tracing::error!(cause = %self.chain(), "request failed: internal error")
             }
             Error::Unavailable(cause) => {
                 tracing::warn!(cause = %cause, "request failed: database unavailable")
@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn internal_causes_are_not_shown_to_clients() {
-        let e = Error::Internal("password column missing in users".into());
+        let e = Error::internal("password column missing in users");
         assert!(!e.public_detail().contains("password column"));
         let e = Error::Unavailable("connection refused to 10.0.0.5".into());
         assert!(!e.public_detail().contains("10.0.0.5"));
@@ -166,7 +166,7 @@ mod tests {
                 429,
             ),
             (Error::Unavailable("x".into()), 503),
-            (Error::Internal("x".into()), 500),
+            (Error::internal("x"), 500),
         ];
         for (e, status) in cases {
             assert_eq!(e.status_code().as_u16(), status, "{e}");

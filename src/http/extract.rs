@@ -11,8 +11,10 @@ use actix_web::error::PayloadError;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
+use crate::app::AppState;
+use crate::auth::Principal;
 use crate::error::Error;
-use crate::startup::AppState;
+use crate::service::{Caller, Client};
 
 /// A JSON body deserialised into `T`.
 #[derive(Debug)]
@@ -25,7 +27,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<web::Data<AppState>>()
-            .map(|s| s.settings.server.body_limit_bytes)
+            .map(|s| s.settings().server.body_limit_bytes)
             .unwrap_or(1 << 20);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
@@ -77,21 +79,16 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Where a request came from, for the audit log and rate limits.
+/// Where a request came from, for the audit log and rate limits: the service's [`Client`].
 #[derive(Debug, Clone)]
-pub struct ClientInfo {
-    /// Client address: the peer, or the first `X-Forwarded-For` hop when configured to trust it.
-    pub addr: Option<IpAddr>,
-    /// The request id.
-    pub request_id: Option<String>,
-}
+pub struct ClientInfo(pub Client);
 
 impl ClientInfo {
     /// Reads the client's address and request id off a request.
-    pub fn of(req: &HttpRequest) -> Self {
+    pub fn of(req: &HttpRequest) -> Client {
         let trust = req
             .app_data::<web::Data<AppState>>()
-            .is_some_and(|s| s.settings.server.trust_forwarded_for);
+            .is_some_and(|s| s.settings().server.trust_forwarded_for);
         let addr = if trust {
             req.connection_info()
                 .realip_remote_addr()
@@ -99,15 +96,10 @@ impl ClientInfo {
         } else {
             req.peer_addr().map(|a| a.ip())
         };
-        Self {
+        Client {
             addr,
             request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         }
-    }
-
-    /// The address as text.
-    pub fn addr_string(&self) -> Option<String> {
-        self.addr.map(|a| a.to_string())
     }
 }
 
@@ -122,7 +114,25 @@ impl FromRequest for ClientInfo {
     type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(Ok(Self::of(req)))
+        std::future::ready(Ok(Self(Self::of(req))))
+    }
+}
+
+/// The authenticated caller (the access middleware has checked the token and the role) and
+/// where the request came from.
+impl FromRequest for Caller {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = match Principal::from_request(req, payload).into_inner() {
+            Ok(p) => p,
+            Err(e) => return std::future::ready(Err(e)),
+        };
+        std::future::ready(Ok(Caller {
+            principal,
+            client: ClientInfo::of(req),
+        }))
     }
 }
 

@@ -4,8 +4,8 @@ use actix_web::web;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::AppState;
 use crate::error::{Error, Result};
-use crate::startup::AppState;
 
 /// Probe answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,12 +31,13 @@ pub async fn live() -> web::Json<Health> {
     responses((status = 200, body = Health), (status = 503, body = super::error::Problem)))]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Health>> {
     state
+        .ctx
         .db
         .ping()
         .await
         .map_err(|e| Error::Unavailable(e.to_string()))?;
     Ok(web::Json(Health {
         status: "ready",
-        database: Some(state.db.backend().as_str()),
+        database: Some(state.ctx.db.backend().as_str()),
     }))
 }

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::startup::AppState;
+use crate::app::AppState;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -32,7 +32,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
-    let (in_use, idle) = state.db.pool_state();
+    let (in_use, idle) = state.ctx.db.pool_state();
     metrics::gauge!("crossings_db_connections", "state" => "in_use").set(f64::from(in_use));
     metrics::gauge!("crossings_db_connections", "state" => "idle").set(f64::from(idle));
     let body = handle().map(|h| h.render()).unwrap_or_default();

@@ -1,24 +1,21 @@
 //! `/movements`: recording (single and batch), reading, listing and voiding.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, ApiQuery, ClientInfo, parse_json};
-use crate::auth::Principal;
-use crate::domain::audit::AuditEvent;
-use crate::domain::movement::{Direction, MovementInput};
+use super::extract::{ApiJson, ApiQuery, parse_json};
+use crate::app::AppState;
+use crate::domain::movement::{Direction, MovementInput, VoidReason};
+use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
-use crate::domain::user::Role;
+use crate::domain::time::parse_instant;
 use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::error::{Error, Result};
-use crate::service::movements::{self as service, ItemOutcome};
-use crate::startup::AppState;
-use crate::store::{
-    self,
-    movements::{ListFilter, MovementRow},
-};
+use crate::service::Caller;
+use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query};
+use crate::store::movements::MovementRow;
 
 /// The traveller of a recorded movement.
 #[derive(Debug, Serialize, ToSchema)]
@@ -128,22 +125,22 @@ impl From<MovementRow> for MovementView {
         Self {
             id: r.id,
             client_event_id: r.client_event_id,
-            poe: r.poe,
-            direction: r.direction,
+            poe: r.poe.to_string(),
+            direction: r.direction.as_str().to_owned(),
             occurred_at: r.occurred_at.and_utc(),
             recorded_at: r.recorded_at.and_utc(),
             recorded_by: r.recorded_by,
-            mode: r.mode,
-            purpose: r.purpose,
+            mode: r.mode.as_str().to_owned(),
+            purpose: r.purpose.as_str().to_owned(),
             traveller: TravellerView {
-                document_type: r.document_type,
+                document_type: r.document_type.as_str().to_owned(),
                 document_number: r.document_number,
-                issuing_state: r.issuing_state,
-                nationality: r.nationality,
+                issuing_state: r.issuing_state.to_string(),
+                nationality: r.nationality.to_string(),
                 surname: r.surname,
                 given_names: r.given_names,
                 date_of_birth: r.date_of_birth,
-                sex: r.sex,
+                sex: r.sex.as_str().to_owned(),
             },
             mrz: r.mrz.map(|m| m.split('\n').map(str::to_owned).collect()),
             permitted_until: r.permitted_until,
@@ -223,10 +220,6 @@ pub struct BatchResponse {
     pub results: Vec<BatchItemResult>,
 }
 
-fn actor(principal: &Principal, client: &ClientInfo) -> crate::domain::audit::Actor {
-    principal.actor(client.addr_string(), client.request_id.clone())
-}
-
 /// Record one movement. 201 the first time; 200 with the original on a replay of the same
 /// `client_event_id` and payload; 409 when the key was used with another payload.
 #[utoipa::path(post, path = "/api/v1/movements", tag = "movements", request_body = MovementInput, security(("bearer" = [])),
@@ -239,18 +232,11 @@ fn actor(principal: &Principal, client: &ClientInfo) -> crate::domain::audit::Ac
     ))]
 pub async fn record_one(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     body: web::Bytes,
 ) -> Result<HttpResponse> {
     let value: serde_json::Value = parse_json(&body)?;
-    let outcomes = service::record(
-        &state.into_inner(),
-        &principal,
-        actor(&principal, &client),
-        vec![value],
-    )
-    .await?;
+    let outcomes = service::record(&state.ctx, &caller, vec![value]).await?;
     match outcomes.into_iter().next() {
         Some(ItemOutcome::Created(row)) => {
             Ok(HttpResponse::Created().json(MovementView::from(*row)))
@@ -263,9 +249,7 @@ pub async fn record_one(
         Some(ItemOutcome::Conflict { existing_id }) => Err(Error::Conflict(format!(
             "client_event_id was used before with a different payload (movement {existing_id})"
         ))),
-        None => Err(Error::Internal(
-            "no outcome for a single movement".to_owned(),
-        )),
+        None => Err(Error::internal("no outcome for a single movement")),
     }
 }
 
@@ -279,11 +263,10 @@ pub async fn record_one(
     ))]
 pub async fn record_batch(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiJson(body): ApiJson<BatchRequest>,
 ) -> Result<web::Json<BatchResponse>> {
-    let max = state.settings.movements.max_batch_items;
+    let max = state.settings().movements.max_batch_items;
     if body.movements.is_empty() || body.movements.len() > max {
         return Err(
             ValidationErrors::one("movements", format!("must hold 1 to {max} movements")).into(),
@@ -298,13 +281,7 @@ pub async fn record_batch(
                 .map(str::to_owned)
         })
         .collect();
-    let outcomes = service::record(
-        &state.into_inner(),
-        &principal,
-        actor(&principal, &client),
-        body.movements,
-    )
-    .await?;
+    let outcomes = service::record(&state.ctx, &caller, body.movements).await?;
     let mut response = BatchResponse {
         created: 0,
         duplicates: 0,
@@ -367,17 +344,10 @@ pub async fn record_batch(
     responses((status = 200, body = MovementView), (status = 404, description = "No such movement at your posts", body = super::error::Problem)))]
 pub async fn get(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<web::Json<MovementView>> {
-    let row = service::read_one(
-        &state.into_inner(),
-        &principal,
-        actor(&principal, &client),
-        id.into_inner(),
-    )
-    .await?;
+    let row = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -409,107 +379,58 @@ pub struct MovementPage {
     pub next_cursor: Option<String>,
 }
 
-fn parse_instant(field: &str, s: &str) -> std::result::Result<NaiveDateTime, ValidationErrors> {
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.naive_utc())
-        .map_err(|_| ValidationErrors::one(field, "must be an RFC 3339 instant"))
-}
-
 /// Movements at your POEs, oldest first, with keyset paging. LRA officers see only movements
 /// with a vehicle.
 #[utoipa::path(get, path = "/api/v1/movements", tag = "movements", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = MovementPage), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<web::Json<MovementPage>> {
-    let max = state.settings.movements.max_page_size;
-    let limit = q.limit.unwrap_or(100.min(max));
-    let mut errors = ValidationErrors::default();
-    if !(1..=max).contains(&limit) {
-        errors.push("limit", format!("must be between 1 and {max}"));
-    }
+    let mut e = ValidationErrors::default();
+    let limit = e.take(
+        "",
+        PageSize::parse(q.limit, state.settings().movements.max_page_size),
+    );
     let poe = q
         .poe
         .as_deref()
-        .and_then(|p| errors.take("poe", PoeCode::parse(p)));
+        .and_then(|p| e.take("poe", PoeCode::parse(p)));
     let direction = q
         .direction
         .as_deref()
-        .and_then(|d| errors.take("direction", Direction::parse(d)));
-    let from = q.from.as_deref().and_then(|s| {
-        parse_instant("from", s)
-            .map_err(|e| errors.extend_prefixed("", e))
-            .ok()
-    });
-    let to = q.to.as_deref().and_then(|s| {
-        parse_instant("to", s)
-            .map_err(|e| errors.extend_prefixed("", e))
-            .ok()
-    });
-    let after = q.cursor.as_deref().and_then(|c| {
-        super::cursor::decode(c)
-            .map_err(|e| errors.extend_prefixed("", e))
-            .ok()
-    });
-    if let (Some(f), Some(t)) = (from, to) {
-        if f >= t {
-            errors.push("from", "must be before `to`");
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
-    let poes = match poe {
-        Some(p) if !principal.is_posted_at(&p) => {
-            return Err(Error::Forbidden(format!("you are not posted at {p}")));
-        }
-        Some(p) => Some(vec![p.to_string()]),
-        None => principal.postings.codes(),
+        .and_then(|d| e.take("direction", Direction::parse(d)));
+    let from = q
+        .from
+        .as_deref()
+        .and_then(|s| e.take("", parse_instant("from", s)));
+    let to =
+        q.to.as_deref()
+            .and_then(|s| e.take("", parse_instant("to", s)));
+    let after = q
+        .cursor
+        .as_deref()
+        .and_then(|c| e.take("", super::cursor::decode(c)));
+    let (Some(limit), true) = (limit, e.is_empty()) else {
+        return Err(e.into());
     };
-    let vehicles_only = !principal.has_role(Role::Immigration);
-    let filter = ListFilter {
-        poes,
-        direction: direction.map(|d| d.as_str().to_owned()),
+    let query = Query {
+        poe,
+        direction,
         from,
         to,
-        vehicles_only,
         after,
+        limit,
     };
-    let description = format!(
-        "movements:poe={};direction={};from={};to={}",
-        q.poe.unwrap_or_else(|| "*".into()),
-        q.direction.unwrap_or_else(|| "*".into()),
-        q.from.unwrap_or_default(),
-        q.to.unwrap_or_default()
-    );
-    let actor = actor(&principal, &client);
-    let rows = state
-        .db
-        .write(move |c| {
-            let rows = store::movements::list(c, &filter, limit + 1)?;
-            store::audit::append(
-                c,
-                &actor,
-                store::now(),
-                &[AuditEvent::new("movement.list", description)],
-            )?;
-            Ok(rows)
-        })
-        .await?;
-    let more = rows.len() as i64 > limit;
-    let mut rows = rows;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last()
-            .map(|r| super::cursor::encode(r.occurred_at, &r.id))
-    } else {
-        None
-    };
+    let page = service::list(&state.ctx, &caller, query).await?;
+    let next_cursor = page
+        .more
+        .then(|| page.items.last())
+        .flatten()
+        .map(|r| super::cursor::encode(r.occurred_at, &r.id));
     Ok(web::Json(MovementPage {
-        items: rows.into_iter().map(MovementView::from).collect(),
+        items: page.items.into_iter().map(MovementView::from).collect(),
         next_cursor,
     }))
 }
@@ -535,22 +456,11 @@ pub struct VoidRequest {
     ))]
 pub async fn void(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     id: web::Path<String>,
     ApiJson(body): ApiJson<VoidRequest>,
 ) -> Result<web::Json<MovementView>> {
-    let reason = body.reason.trim().to_owned();
-    if !(3..=500).contains(&reason.chars().count()) {
-        return Err(ValidationErrors::one("reason", "must be 3 to 500 characters").into());
-    }
-    let row = service::void(
-        &state.into_inner(),
-        &principal,
-        actor(&principal, &client),
-        id.into_inner(),
-        reason,
-    )
-    .await?;
+    let reason = VoidReason::parse(&body.reason)?;
+    let row = service::void(&state.ctx, &caller, id.into_inner(), reason).await?;
     Ok(web::Json(row.into()))
 }

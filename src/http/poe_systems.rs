@@ -5,14 +5,38 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, ClientInfo};
-use crate::auth::Principal;
-use crate::auth::systems::{self, PoeSystemCredentials};
+use super::extract::ApiJson;
+use crate::app::AppState;
 use crate::domain::poe::PoeCode;
 use crate::domain::validation::ValidationErrors;
 use crate::error::Result;
-use crate::startup::AppState;
-use crate::store::{self, poe_systems::PoeSystemRow};
+use crate::service::Caller;
+use crate::service::poe_systems as service;
+use crate::store::poe_systems::PoeSystemRow;
+
+/// The answer to a registration: the secret appears here once and is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PoeSystemCredentials {
+    /// Registration id (for revocation).
+    pub id: String,
+    /// Client id for `POST /auth/token`.
+    pub client_id: String,
+    /// Client secret for `POST /auth/token`: store it in the device now.
+    pub client_secret: String,
+    /// Its POE.
+    pub poe: String,
+}
+
+impl From<service::PoeSystemCredentials> for PoeSystemCredentials {
+    fn from(c: service::PoeSystemCredentials) -> Self {
+        Self {
+            id: c.id,
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+            poe: c.poe,
+        }
+    }
+}
 
 /// `POST /poe-systems`
 #[derive(Debug, Deserialize, ToSchema)]
@@ -67,7 +91,7 @@ impl From<PoeSystemRow> for PoeSystemView {
 #[utoipa::path(get, path = "/api/v1/poe-systems", tag = "poe-systems", security(("bearer" = [])),
     responses((status = 200, body = PoeSystemList)))]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeSystemList>> {
-    let rows = state.db.read(store::poe_systems::list).await?;
+    let rows = service::list(&state.ctx).await?;
     Ok(web::Json(PoeSystemList {
         items: rows.into_iter().map(PoeSystemView::from).collect(),
     }))
@@ -78,8 +102,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeSystemList>
     responses((status = 201, body = PoeSystemCredentials), (status = 422, body = super::error::Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiJson(body): ApiJson<CreatePoeSystem>,
 ) -> Result<HttpResponse> {
     let poe = PoeCode::parse(&body.poe).map_err(|e| {
@@ -90,9 +113,14 @@ pub async fn create(
     if body.label.len() > 200 {
         return Err(ValidationErrors::one("label", "must be at most 200 characters").into());
     }
-    let actor = principal.actor(client.addr_string(), client.request_id);
-    let creds = systems::register(&state.db, poe, body.label.trim().to_owned(), actor).await?;
-    Ok(HttpResponse::Created().json(creds))
+    let creds = service::register(
+        &state.ctx,
+        caller.actor(),
+        poe,
+        body.label.trim().to_owned(),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(PoeSystemCredentials::from(creds)))
 }
 
 /// Revoke a POE system: its tokens stop working at once.
@@ -101,11 +129,9 @@ pub async fn create(
     responses((status = 204, description = "Revoked"), (status = 404, body = super::error::Problem)))]
 pub async fn delete(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let actor = principal.actor(client.addr_string(), client.request_id);
-    systems::revoke(&state.db, id.into_inner(), actor).await?;
+    service::revoke(&state.ctx, caller.actor(), id.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,14 +4,11 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, ClientInfo};
-use crate::auth::Principal;
-use crate::domain::audit::AuditEvent;
-use crate::domain::poe::{OpeningHours, Poe, PoeKind};
-use crate::domain::validation::ValidationErrors;
-use crate::error::{Error, Result};
-use crate::startup::AppState;
-use crate::store;
+use super::extract::ApiJson;
+use crate::app::AppState;
+use crate::domain::poe::{OpeningHours, Poe, PoeChanges, PoeKind};
+use crate::error::Result;
+use crate::service::{Caller, poes as service};
 
 /// The registry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,7 +39,7 @@ pub struct UpdatePoe {
 #[utoipa::path(get, path = "/api/v1/poes", tag = "poes", security(("bearer" = [])),
     responses((status = 200, body = PoeList), (status = 401, body = super::error::Problem)))]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeList>> {
-    let items = state.db.read(store::poes::list).await?;
+    let items = service::list(&state.ctx).await?;
     Ok(web::Json(PoeList { items }))
 }
 
@@ -52,66 +49,19 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeList>> {
     responses((status = 200, body = Poe), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn update(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     code: web::Path<String>,
     ApiJson(body): ApiJson<UpdatePoe>,
 ) -> Result<web::Json<Poe>> {
-    let mut errors = ValidationErrors::default();
-    for (field, value) in [("name", &body.name), ("district", &body.district)] {
-        if value
-            .as_deref()
-            .is_some_and(|v| v.trim().is_empty() || v.len() > 100)
-        {
-            errors.push(field, "must be 1 to 100 characters");
-        }
+    let changes = PoeChanges {
+        name: body.name,
+        district: body.district,
+        kind: body.kind,
+        sa_counterpart: body.sa_counterpart,
+        automated: body.automated,
+        hours: body.hours,
     }
-    if let Some(hours) = &body.hours {
-        if let Err(e) = hours.validate() {
-            errors.extend_prefixed("hours", e);
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
-    let code = code.into_inner();
-    let actor = principal.actor(client.addr_string(), client.request_id);
-    let updated = state
-        .db
-        .write(move |c| {
-            let Some(mut poe) = store::poes::get(c, &code)? else {
-                return Ok(None);
-            };
-            if let Some(v) = body.name {
-                poe.name = v.trim().to_owned();
-            }
-            if let Some(v) = body.district {
-                poe.district = v.trim().to_owned();
-            }
-            if let Some(v) = body.kind {
-                poe.kind = v;
-            }
-            if let Some(v) = body.sa_counterpart {
-                poe.sa_counterpart = v.trim().to_owned();
-            }
-            if let Some(v) = body.automated {
-                poe.automated = v;
-            }
-            if let Some(v) = body.hours {
-                poe.hours = v;
-            }
-            let now = store::now();
-            store::poes::replace(c, &poe, now)?;
-            store::audit::append(
-                c,
-                &actor,
-                now,
-                &[AuditEvent::new("poe.update", format!("poe:{code}"))],
-            )?;
-            Ok(Some(poe))
-        })
-        .await?
-        .ok_or_else(|| Error::NotFound("no such POE".to_owned()))?;
-    state.registry.invalidate();
-    Ok(web::Json(updated))
+    .validated()?;
+    let poe = service::update(&state.ctx, caller.actor(), code.into_inner(), changes).await?;
+    Ok(web::Json(poe))
 }

@@ -2,20 +2,23 @@
 //! name, a document number or a date of birth: every dimension is a code or a category.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::csv;
 use super::extract::ApiQuery;
-use crate::domain::movement::{Direction, LESOTHO_TZ, Mode, Purpose, local_time};
+use crate::app::AppState;
+use crate::domain::movement::{Direction, Mode, Purpose};
 use crate::domain::poe::PoeCode;
-use crate::domain::stats::{AGE_BANDS, DimSet, Dimension, Interval, suppress};
+use crate::domain::stats::{AGE_BANDS, Dimension, Interval};
+use crate::domain::time::{
+    LESOTHO_TZ, format_local as format_bucket, local_time, local_today, parse_bound, parse_date,
+};
 use crate::domain::traveller::{Sex, StateCode};
 use crate::domain::validation::ValidationErrors;
 use crate::error::Result;
-use crate::service::stats::{self as service, MovementQuery, StatsRow, format_bucket, parse_bound};
-use crate::startup::AppState;
+use crate::service::stats::{self as service, MovementQuery, StatsRow};
 use crate::store::counts::Filters;
 
 /// `GET /stats/movements`
@@ -140,14 +143,14 @@ fn list(s: &Option<String>) -> Vec<String> {
 }
 
 /// Parses a comma list of one dimension's values, each checked by `check`.
-fn filter_values(
+fn filter_values<T>(
     errors: &mut ValidationErrors,
     field: &'static str,
     raw: &Option<String>,
-    check: impl Fn(&str) -> std::result::Result<String, ValidationErrors>,
-) -> Option<Vec<String>> {
+    check: impl Fn(&str) -> std::result::Result<T, ValidationErrors>,
+) -> Option<Vec<T>> {
     raw.as_ref()?;
-    let values: Vec<String> = list(raw)
+    let values: Vec<T> = list(raw)
         .iter()
         .filter_map(|v| errors.take(field, check(v)))
         .collect();
@@ -283,8 +286,7 @@ pub async fn movements(
         group_by: group_by.clone(),
         filters,
     };
-    query.validate(&state.settings.stats)?;
-    let answer = service::movements(&state.db, query, state.settings.stats.min_cell_count).await?;
+    let answer = service::movements(&state.ctx, query).await?;
 
     if csv_wanted {
         let mut header = vec!["bucket"];
@@ -316,7 +318,7 @@ pub async fn movements(
             rows,
             total: answer.total,
             suppressed_cells: answer.suppressed_cells,
-            min_cell_count: state.settings.stats.min_cell_count,
+            min_cell_count: state.settings().stats.min_cell_count,
         },
     )
 }
@@ -325,7 +327,7 @@ pub async fn movements(
 fn json_answer(size: usize, value: &impl Serialize) -> Result<HttpResponse> {
     let mut body = Vec::with_capacity(size);
     serde_json::to_writer(&mut body, value)
-        .map_err(|e| crate::error::Error::Internal(format!("cannot write the answer: {e}")))?;
+        .map_err(|e| crate::error::Error::internal_from("cannot write the answer", e))?;
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::json())
         .body(body))
@@ -387,40 +389,29 @@ pub async fn summary(
     let csv_wanted = errors
         .take("format", csv::wants_csv(&req, q.format.as_deref()))
         .unwrap_or(false);
-    let now = Utc::now().naive_utc();
-    let today = local_time(now).date();
     let date = match &q.date {
-        None => Some(today),
-        Some(d) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errors.push("date", "must be a local date, YYYY-MM-DD");
-                None
-            }
-        },
+        None => Some(local_today()),
+        Some(d) => errors.take(
+            "",
+            parse_date("date", d)
+                .map_err(|_| ValidationErrors::one("date", "must be a local date, YYYY-MM-DD")),
+        ),
     };
-    if !errors.is_empty() {
+    let (Some(date), true) = (date, errors.is_empty()) else {
         return Err(errors.into());
-    }
-    let date = date.unwrap_or(today);
-    let registry = state.registry.get(&state.db).await?;
-    let codes: Vec<String> = registry.iter().map(|p| p.code.clone()).collect();
-    let days = service::summary(&state.db, codes, date).await?;
+    };
+    let days = service::summary(&state.ctx, date).await?;
     let rows: Vec<PoeSummary> = days
         .into_iter()
-        .map(|d| {
-            let poe = registry.iter().find(|p| p.code == d.poe);
-            PoeSummary {
-                name: poe.map(|p| p.name.clone()).unwrap_or_default(),
-                open_now: (date == today)
-                    .then(|| poe.is_some_and(|p| p.hours.is_open_at(local_time(now)))),
-                net: d.entries - d.exits,
-                last_event_at: d.last_event_at.map(|t| format_bucket(local_time(t))),
-                poe: d.poe,
-                entries: d.entries,
-                exits: d.exits,
-                alert_hits: d.alert_hits,
-            }
+        .map(|d| PoeSummary {
+            name: d.name,
+            open_now: d.open_now,
+            net: d.entries - d.exits,
+            last_event_at: d.last_event_at.map(|t| format_bucket(local_time(t))),
+            poe: d.poe,
+            entries: d.entries,
+            exits: d.exits,
+            alert_hits: d.alert_hits,
         })
         .collect();
     if csv_wanted {
@@ -515,29 +506,11 @@ pub async fn hour_profile(
         .take("format", csv::wants_csv(&req, q.format.as_deref()))
         .unwrap_or(false);
     let range = range(&mut errors, &q.from, &q.to);
-    let poes = filter_values(&mut errors, "poe", &q.poe, |v| {
-        PoeCode::parse(v).map(|c| c.to_string())
-    });
-    if let Some((from, to)) = range {
-        use crate::domain::stats::Grain;
-        for (field, t) in [("from", from), ("to", to)] {
-            if !Grain::Hour.is_boundary(local_time(t)) {
-                errors.push(field, "must fall on a whole hour");
-            }
-        }
-        if from >= to {
-            errors.push("from", "must be before `to`");
-        } else if to - from > chrono::Duration::days(366) {
-            errors.push("to", "the span is too long: at most 366 days");
-        }
-    }
-    if !errors.is_empty() {
+    let poes = filter_values(&mut errors, "poe", &q.poe, PoeCode::parse);
+    let (Some((from, to)), true) = (range, errors.is_empty()) else {
         return Err(errors.into());
-    }
-    let Some((from, to)) = range else {
-        return Err(ValidationErrors::one("", "invalid query").into());
     };
-    let means = service::hour_profile(&state.db, poes.clone(), from, to).await?;
+    let means = service::hour_profile(&state.ctx, poes.clone(), from, to).await?;
     let cells: Vec<HourCell> = means
         .into_iter()
         .enumerate()
@@ -562,7 +535,7 @@ pub async fn hour_profile(
         ));
     }
     Ok(HttpResponse::Ok().json(HourProfile {
-        poe: poes,
+        poe: poes.map(|p| p.iter().map(PoeCode::to_string).collect()),
         from: format_bucket(local_time(from)),
         to: format_bucket(local_time(to)),
         timezone: LESOTHO_TZ,
@@ -643,54 +616,27 @@ pub async fn citizen_flow(
     let (Some((from, to)), Some(interval)) = (range, interval) else {
         return Err(ValidationErrors::one("", "invalid query").into());
     };
-    let home = state.settings.stays.home_state.clone();
-    let query = MovementQuery {
-        from,
-        to,
-        interval,
-        group_by: vec![Dimension::Direction],
-        filters: vec![(Dimension::Nationality, vec![home.clone()])],
-    };
-    query.validate(&state.settings.stats)?;
-    let db = state.db.clone();
-    let sums = db.read(move |c| service::count(c, &query)).await?;
-    let k = state.settings.stats.min_cell_count;
-    let sensitive = DimSet::of(&[Dimension::Nationality]);
-    let mut by_bucket: std::collections::BTreeMap<NaiveDateTime, (i64, i64)> = Default::default();
-    for ((bucket, keys), n) in sums {
-        let e = by_bucket.entry(bucket).or_default();
-        if keys.values().next() == Some("entry") {
-            e.0 += n
-        } else {
-            e.1 += n
-        }
-    }
-    let mut flow = CitizenFlow {
+    let answer = service::citizen_flow(&state.ctx, from, to, interval).await?;
+    let flow = CitizenFlow {
         interval: interval.as_str().to_owned(),
         timezone: LESOTHO_TZ,
-        nationality: home,
-        rows: Vec::new(),
-        entries: 0,
-        exits: 0,
-        net: 0,
-        suppressed_cells: 0,
-        min_cell_count: k,
+        nationality: answer.nationality,
+        rows: answer
+            .buckets
+            .into_iter()
+            .map(|b| FlowRow {
+                bucket: format_bucket(b.bucket),
+                entries: b.entries,
+                exits: b.exits,
+                net: b.net,
+            })
+            .collect(),
+        entries: answer.entries,
+        exits: answer.exits,
+        net: answer.entries - answer.exits,
+        suppressed_cells: answer.suppressed_cells,
+        min_cell_count: state.settings().stats.min_cell_count,
     };
-    for (bucket, (entries, exits)) in by_bucket {
-        flow.entries += entries;
-        flow.exits += exits;
-        let shown_entries = suppress(entries, sensitive, k);
-        let shown_exits = suppress(exits, sensitive, k);
-        flow.suppressed_cells +=
-            i64::from(shown_entries.is_none()) + i64::from(shown_exits.is_none());
-        flow.rows.push(FlowRow {
-            bucket: format_bucket(bucket),
-            entries: shown_entries,
-            exits: shown_exits,
-            net: shown_entries.zip(shown_exits).map(|(a, b)| a - b),
-        });
-    }
-    flow.net = flow.entries - flow.exits;
     if csv_wanted {
         let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
         let lines = flow

@@ -1,21 +1,20 @@
 //! `/stays`: stays of visitors (and trips of citizens) for immigration, at their POEs.
 
 use actix_web::web;
-use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiQuery, ClientInfo};
-use super::movements::TravellerView;
+use super::extract::ApiQuery;
+use super::movements::{MovementView, TravellerView};
 use super::travellers::StayView;
-use crate::auth::Principal;
-use crate::domain::audit::AuditEvent;
-use crate::domain::movement::local_time;
+use crate::app::AppState;
+use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
+use crate::domain::stays::{StayKind, StayStatus};
+use crate::domain::time::local_today;
 use crate::domain::validation::ValidationErrors;
-use crate::error::{Error, Result};
-use crate::startup::AppState;
-use crate::store::{self, stays::StayStatus};
+use crate::error::Result;
+use crate::service::{Caller, stays as service};
 
 /// `GET /stays`
 #[derive(Debug, Deserialize, IntoParams)]
@@ -59,98 +58,58 @@ pub struct StayPage {
     responses((status = 200, body = StayPage), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiQuery(q): ApiQuery<StaysQuery>,
 ) -> Result<web::Json<StayPage>> {
     let mut e = ValidationErrors::default();
-    let status = match q.status.as_deref().map(str::trim) {
-        None | Some("overstayed") => Some(StayStatus::Overstayed),
-        Some("open") => Some(StayStatus::Open),
-        Some("closed") => Some(StayStatus::Closed),
-        Some(_) => {
-            e.push("status", "must be open, overstayed or closed");
-            None
-        }
+    let status = match q.status.as_deref() {
+        None => Some(StayStatus::Overstayed),
+        Some(s) => e.take(
+            "status",
+            StayStatus::parse(s)
+                .map_err(|_| ValidationErrors::one("", "must be open, overstayed or closed")),
+        ),
     };
-    let kind = match q.kind.as_deref().map(str::trim) {
-        None | Some("visit") => "visit",
-        Some("trip") => "trip",
-        Some(_) => {
-            e.push("kind", "must be visit or trip");
-            "visit"
-        }
+    let kind = match q.kind.as_deref() {
+        None => Some(StayKind::Visit),
+        Some(k) => e.take("kind", StayKind::parse(k)),
     };
     let poe = q
         .poe
         .as_deref()
         .and_then(|p| e.take("poe", PoeCode::parse(p)));
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        e.push("limit", "must be between 1 and 500");
-    }
-    let after = q.cursor.as_deref().and_then(|c| {
-        super::cursor::decode(c)
-            .map_err(|x| e.extend_prefixed("", x))
-            .ok()
-    });
-    if !e.is_empty() {
-        return Err(e.into());
-    }
-    let status = status.unwrap_or(StayStatus::Overstayed);
-    let poes = match poe {
-        Some(p) if !principal.is_posted_at(&p) => {
-            return Err(Error::Forbidden(format!("you are not posted at {p}")));
-        }
-        Some(p) => Some(vec![p.to_string()]),
-        None => principal.postings.codes(),
-    };
-    let today = local_time(Utc::now().naive_utc()).date();
-    let actor = principal.actor(client.addr_string(), client.request_id);
-    let description = format!(
-        "stays:kind={kind};status={};poe={}",
-        q.status.as_deref().unwrap_or("overstayed"),
-        q.poe.as_deref().unwrap_or("*")
+    let limit = e.take(
+        "",
+        PageSize::parse(q.limit, state.settings().movements.max_page_size),
     );
-    let (rows, openings) = state
-        .db
-        .write(move |c| {
-            let rows =
-                store::stays::list(c, kind, status, poes.as_deref(), today, after, limit + 1)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.opening_id.clone()).collect();
-            let mut openings = Vec::new();
-            for id in &ids {
-                if let Some(m) = store::movements::by_id(c, id)? {
-                    openings.push(m);
-                }
-            }
-            store::audit::append(
-                c,
-                &actor,
-                store::now(),
-                &[AuditEvent::new("stay.list", description)],
-            )?;
-            Ok((rows, openings))
-        })
-        .await?;
-    let more = rows.len() as i64 > limit;
-    let mut items = Vec::new();
-    let mut last: Option<(NaiveDateTime, String)> = None;
-    for row in rows.into_iter().take(limit as usize) {
-        let Some(m) = openings.iter().find(|m| m.id == row.opening_id) else {
-            continue;
-        };
-        last = Some((row.opened_at, row.opening_id.clone()));
-        let view = super::movements::MovementView::from(m.clone());
-        items.push(StayItem {
-            traveller: view.traveller,
-            stay: StayView::of(row, today),
-        });
-    }
-    let next_cursor = if more {
-        last.map(|(at, id)| super::cursor::encode(at, &id))
-    } else {
-        None
+    let after = q
+        .cursor
+        .as_deref()
+        .and_then(|c| e.take("", super::cursor::decode(c)));
+    let (Some(status), Some(kind), Some(limit), true) = (status, kind, limit, e.is_empty()) else {
+        return Err(e.into());
     };
+    let query = service::StaysQuery {
+        kind,
+        status,
+        poe,
+        after,
+        limit,
+    };
+    let page = service::list(&state.ctx, &caller, query).await?;
+    let today = local_today();
+    let next_cursor = page
+        .more
+        .then(|| page.items.last())
+        .flatten()
+        .map(|s| super::cursor::encode(s.stay.opened_at, &s.stay.opening_id));
+    let items = page
+        .items
+        .into_iter()
+        .map(|s| StayItem {
+            traveller: MovementView::from(s.opening).traveller,
+            stay: StayView::of(s.stay, today),
+        })
+        .collect();
     Ok(web::Json(StayPage { items, next_cursor }))
 }

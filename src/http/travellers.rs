@@ -6,18 +6,16 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiQuery, ClientInfo};
+use super::extract::ApiQuery;
 use super::movements::MovementView;
-use crate::auth::Principal;
-use crate::domain::audit::AuditEvent;
-use crate::domain::movement::local_time;
+use crate::app::AppState;
 use crate::domain::stays::overstayed;
+use crate::domain::time::{local_time, local_today};
 use crate::domain::traveller::{DocumentNumber, StateCode};
-use crate::domain::user::Role;
 use crate::domain::validation::ValidationErrors;
 use crate::error::Result;
-use crate::startup::AppState;
-use crate::store::{self, stays::StayRow};
+use crate::service::{Caller, travellers as service};
+use crate::store::stays::StayRow;
 
 /// `GET /travellers/history`
 #[derive(Debug, Deserialize, IntoParams)]
@@ -97,12 +95,11 @@ pub struct History {
     responses((status = 200, body = History), (status = 422, description = "Missing document, or police without a reason", body = super::error::Problem)))]
 pub async fn history(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> Result<web::Json<History>> {
     let mut e = ValidationErrors::default();
-    let state_code = match &q.issuing_state {
+    let issuing_state = match &q.issuing_state {
         Some(s) => e.take("issuing_state", StateCode::parse(s)),
         None => {
             e.push("issuing_state", "is required");
@@ -116,53 +113,33 @@ pub async fn history(
             None
         }
     };
-    let reason = q
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned);
-    // Police look only with a stated reason; so does anyone who holds the police role.
-    if principal.has_role(Role::Police) && reason.as_ref().is_none_or(|r| r.chars().count() < 5) {
-        e.push(
-            "reason",
-            "is required for police: say why you look (at least 5 characters)",
-        );
-    }
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        e.push("reason", "must be at most 500 characters");
-    }
-    let (Some(state_code), Some(number)) = (state_code, number) else {
+    let reason = e.take("", service::lookup_reason(&caller, q.reason.as_deref()));
+    let (Some(issuing_state), Some(number), Some(reason), true) =
+        (issuing_state, number, reason, e.is_empty())
+    else {
         return Err(e.into());
     };
-    if !e.is_empty() {
-        return Err(e.into());
-    }
-    let actor = principal.actor(client.addr_string(), client.request_id);
-    let (st, num) = (state_code.to_string(), number.as_str().to_owned());
-    let (rows, stays) = state
-        .db
-        .write(move |c| {
-            let rows = store::movements::of_document(c, &st, &num)?;
-            let stays = store::stays::of_document(c, &st, &num)?;
-            store::audit::append(
-                c,
-                &actor,
-                store::now(),
-                &[AuditEvent::with_reason(
-                    "traveller.history.read",
-                    format!("document:{st}/{num}"),
-                    reason,
-                )],
-            )?;
-            Ok((rows, stays))
-        })
-        .await?;
-    let today = local_time(Utc::now().naive_utc()).date();
+    let found = service::history(
+        &state.ctx,
+        &caller,
+        issuing_state.clone(),
+        number.clone(),
+        reason,
+    )
+    .await?;
+    let today = local_today();
     Ok(web::Json(History {
-        issuing_state: state_code.to_string(),
+        issuing_state: issuing_state.to_string(),
         document_number: number.as_str().to_owned(),
-        movements: rows.into_iter().map(MovementView::from).collect(),
-        stays: stays.into_iter().map(|s| StayView::of(s, today)).collect(),
+        movements: found
+            .movements
+            .into_iter()
+            .map(MovementView::from)
+            .collect(),
+        stays: found
+            .stays
+            .into_iter()
+            .map(|s| StayView::of(s, today))
+            .collect(),
     }))
 }

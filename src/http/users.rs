@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::extract::{ApiJson, ClientInfo};
-use crate::auth::Principal;
-use crate::auth::accounts::{self, NewUser, UserPatch};
-use crate::domain::user::{NewPassword, Postings, RoleSet, Username};
+use super::extract::ApiJson;
+use crate::app::AppState;
+use crate::domain::user::{Postings, RoleSet};
 use crate::domain::validation::ValidationErrors;
-use crate::error::{Error, Result};
-use crate::startup::AppState;
-use crate::store::{self, users::UserRow};
+use crate::error::Result;
+use crate::service::Caller;
+use crate::service::users::{self as service, NewUser, UserPatch};
+use crate::store::users::UserRow;
 
 /// An account as the API shows it (never the password hash).
 #[derive(Debug, Serialize, ToSchema)]
@@ -126,7 +126,7 @@ fn roles_of(
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserList), (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem)))]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<UserList>> {
-    let rows = state.db.read(store::users::list).await?;
+    let rows = service::list(&state.ctx).await?;
     Ok(web::Json(UserList {
         items: rows.into_iter().map(UserView::from).collect(),
     }))
@@ -141,8 +141,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<UserList>> {
     ))]
 pub async fn create(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<HttpResponse> {
     let roles = roles_of(body.role, body.roles)?
@@ -154,8 +153,7 @@ pub async fn create(
         &body.poes,
         body.active,
     )?;
-    let actor = principal.actor(client.addr_string(), client.request_id);
-    let row = accounts::create(&state.db, &state.auth, user, actor).await?;
+    let row = service::create(&state.ctx, caller.actor(), user).await?;
     Ok(HttpResponse::Created().json(UserView::from(row)))
 }
 
@@ -164,12 +162,7 @@ pub async fn create(
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 404, body = super::error::Problem)))]
 pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<web::Json<UserView>> {
-    let id = id.into_inner();
-    let row = state
-        .db
-        .read(move |c| store::users::by_id(c, &id))
-        .await?
-        .ok_or_else(|| Error::NotFound("no such user".to_owned()))?;
+    let row = service::get(&state.ctx, id.into_inner()).await?;
     Ok(web::Json(row.into()))
 }
 
@@ -184,18 +177,10 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<we
     ))]
 pub async fn update(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     id: web::Path<String>,
     ApiJson(body): ApiJson<UpdateUser>,
 ) -> Result<web::Json<UserView>> {
-    let id = id.into_inner();
-    let lookup = id.clone();
-    let existing = state
-        .db
-        .read(move |c| store::users::by_id(c, &lookup))
-        .await?
-        .ok_or_else(|| Error::NotFound("no such user".to_owned()))?;
     let mut errors = ValidationErrors::default();
     let roles = match roles_of(body.role, body.roles) {
         Ok(r) => r.and_then(|r| errors.take("roles", RoleSet::for_user(&r))),
@@ -207,23 +192,13 @@ pub async fn update(
     let postings = body
         .poes
         .and_then(|p| errors.take("poes", Postings::parse(&p)));
-    let password = match body.password {
-        Some(p) => {
-            let username = Username::parse(&existing.username)?;
-            errors.take("password", NewPassword::parse(&p, &username))
-        }
-        None => None,
-    };
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    errors.into_result(())?;
     let patch = UserPatch {
-        password,
+        password: body.password,
         roles,
         postings,
         active: body.active,
     };
-    let actor = principal.actor(client.addr_string(), client.request_id);
-    let row = accounts::update(&state.db, &state.auth, id, patch, actor).await?;
+    let row = service::update(&state.ctx, caller.actor(), id.into_inner(), patch).await?;
     Ok(web::Json(row.into()))
 }

@@ -5,19 +5,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{ApiJson, ApiQuery, ClientInfo};
-use crate::auth::Principal;
-use crate::domain::audit::AuditEvent;
-use crate::domain::movement::utc_of_local;
+use super::extract::{ApiJson, ApiQuery};
+use crate::app::AppState;
+use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
+use crate::domain::time::{self, parse_date, start_of_local_day};
 use crate::domain::validation::ValidationErrors;
 use crate::domain::watchlist::{AlertInput, NewAlert};
-use crate::error::{Error, Result};
-use crate::startup::AppState;
-use crate::store::{
-    self,
-    watchlist::{AlertRow, HitFilter, HitRow},
-};
+use crate::error::Result;
+use crate::service::{Caller, watchlist as service};
+use crate::store::watchlist::{AlertRow, HitRow};
 
 /// An alert as the police see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,8 +68,8 @@ impl AlertView {
             surname: r.surname,
             given_names: r.given_names,
             date_of_birth: r.date_of_birth,
-            category: r.category,
-            action: r.action,
+            category: r.category.as_str().to_owned(),
+            action: r.action.as_str().to_owned(),
             reason: r.reason,
             expires_at: r.expires_at.map(|t| t.and_utc()),
             created_at: r.created_at.and_utc(),
@@ -98,17 +95,12 @@ pub struct WatchlistQuery {
     pub show: Option<String>,
 }
 
-fn actor(principal: &Principal, client: &ClientInfo) -> crate::domain::audit::Actor {
-    principal.actor(client.addr_string(), client.request_id.clone())
-}
-
 /// The watchlist.
 #[utoipa::path(get, path = "/api/v1/watchlist", tag = "watchlist", params(WatchlistQuery), security(("bearer" = [])),
     responses((status = 200, body = AlertList), (status = 422, body = super::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiQuery(q): ApiQuery<WatchlistQuery>,
 ) -> Result<web::Json<AlertList>> {
     let live_only = match q.show.as_deref() {
@@ -116,21 +108,8 @@ pub async fn list(
         Some("all") => false,
         Some(_) => return Err(ValidationErrors::one("show", "must be live or all").into()),
     };
-    let now = store::now();
-    let actor = actor(&principal, &client);
-    let rows = state
-        .db
-        .write(move |c| {
-            let rows = store::watchlist::list(c, live_only, now)?;
-            store::audit::append(
-                c,
-                &actor,
-                now,
-                &[AuditEvent::new("alert.list", "watchlist")],
-            )?;
-            Ok(rows)
-        })
-        .await?;
+    let rows = service::list(&state.ctx, &caller, live_only).await?;
+    let now = time::now();
     Ok(web::Json(AlertList {
         items: rows.into_iter().map(|r| AlertView::of(r, now)).collect(),
     }))
@@ -142,14 +121,12 @@ pub async fn list(
     responses((status = 201, body = AlertView), (status = 422, body = super::error::Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiJson(body): ApiJson<AlertInput>,
 ) -> Result<HttpResponse> {
     let alert = NewAlert::parse(body, Utc::now())?;
-    let row = crate::service::watchlist::add(&state.db, alert, actor(&principal, &client)).await?;
-    let now = store::now();
-    Ok(HttpResponse::Created().json(AlertView::of(row, now)))
+    let row = service::add(&state.ctx, caller.actor(), alert).await?;
+    Ok(HttpResponse::Created().json(AlertView::of(row, time::now())))
 }
 
 /// Take an alert off the watchlist. It is kept, marked removed, and the removal is audited.
@@ -158,34 +135,11 @@ pub async fn create(
     responses((status = 204, description = "Removed"), (status = 404, body = super::error::Problem)))]
 pub async fn remove(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    let now = store::now();
-    let by = principal.display_name();
-    let actor = actor(&principal, &client);
-    let removed = state
-        .db
-        .write(move |c| {
-            if !store::watchlist::remove(c, &id, now, &by)? {
-                return Ok(false);
-            }
-            store::audit::append(
-                c,
-                &actor,
-                now,
-                &[AuditEvent::new("alert.remove", format!("alert:{id}"))],
-            )?;
-            Ok(true)
-        })
-        .await?;
-    if removed {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(Error::NotFound("no such alert on the watchlist".to_owned()))
-    }
+    service::remove(&state.ctx, &caller, id.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// A hit, for the police.
@@ -217,9 +171,9 @@ impl From<HitRow> for HitView {
             id: h.id,
             alert_id: h.alert_id,
             movement_id: h.movement_id,
-            poe: h.poe,
+            poe: h.poe.to_string(),
             occurred_at: h.occurred_at.and_utc(),
-            action: h.action,
+            action: h.action.as_str().to_owned(),
             created_at: h.created_at.and_utc(),
             acknowledged_at: h.acknowledged_at.map(|t| t.and_utc()),
             acknowledged_by: h.acknowledged_by,
@@ -256,8 +210,7 @@ pub struct HitsQuery {
     responses((status = 200, body = HitList), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn hits(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     ApiQuery(q): ApiQuery<HitsQuery>,
 ) -> Result<web::Json<HitList>> {
     let mut e = ValidationErrors::default();
@@ -265,58 +218,31 @@ pub async fn hits(
         .poe
         .as_deref()
         .and_then(|p| e.take("poe", PoeCode::parse(p)));
-    let date =
-        q.date
-            .as_deref()
-            .and_then(|d| match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    e.push("date", "must be a local date, YYYY-MM-DD");
-                    None
-                }
-            });
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        e.push("limit", "must be between 1 and 500");
-    }
-    if !e.is_empty() {
+    let date = q.date.as_deref().and_then(|d| {
+        e.take(
+            "",
+            parse_date("date", d)
+                .map_err(|_| ValidationErrors::one("date", "must be a local date, YYYY-MM-DD")),
+        )
+    });
+    let limit = e.take(
+        "",
+        PageSize::parse(q.limit, state.settings().movements.max_page_size),
+    );
+    let (Some(limit), true) = (limit, e.is_empty()) else {
         return Err(e.into());
-    }
-    let poes = match poe {
-        Some(p) if !principal.is_posted_at(&p) => {
-            return Err(Error::Forbidden(format!("you are not posted at {p}")));
-        }
-        Some(p) => Some(vec![p.to_string()]),
-        None => principal.postings.codes(),
     };
-    let (from, to) = match date {
-        Some(d) => {
-            let start = utc_of_local(d.and_hms_opt(0, 0, 0).unwrap_or_default());
-            (Some(start), Some(start + chrono::Duration::days(1)))
-        }
-        None => (None, None),
-    };
-    let filter = HitFilter {
-        poes,
+    let query = service::HitsQuery {
+        poe,
+        between: date.map(|d| {
+            let start = start_of_local_day(d);
+            (start, start + chrono::Duration::days(1))
+        }),
         alert_id: q.alert_id,
-        from,
-        to,
         unacknowledged: q.unacknowledged.unwrap_or(false),
+        limit,
     };
-    let actor = actor(&principal, &client);
-    let rows = state
-        .db
-        .write(move |c| {
-            let rows = store::watchlist::hits(c, &filter, limit)?;
-            store::audit::append(
-                c,
-                &actor,
-                store::now(),
-                &[AuditEvent::new("alert_hit.list", "alert_hits")],
-            )?;
-            Ok(rows)
-        })
-        .await?;
+    let rows = service::hits(&state.ctx, &caller, query).await?;
     Ok(web::Json(HitList {
         items: rows.into_iter().map(HitView::from).collect(),
     }))
@@ -328,49 +254,9 @@ pub async fn hits(
     responses((status = 200, body = HitView), (status = 404, body = super::error::Problem), (status = 409, description = "Acknowledged already", body = super::error::Problem)))]
 pub async fn acknowledge(
     state: web::Data<AppState>,
-    principal: Principal,
-    client: ClientInfo,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<web::Json<HitView>> {
-    let id = id.into_inner();
-    let p = principal.clone();
-    let by = principal.display_name();
-    let actor = actor(&principal, &client);
-    enum Acked {
-        Done(Box<HitRow>),
-        Missing,
-        Already,
-    }
-    let outcome = state
-        .db
-        .write(move |c| {
-            let Some(hit) = store::watchlist::hit(c, &id)? else {
-                return Ok(Acked::Missing);
-            };
-            if !PoeCode::parse(&hit.poe).is_ok_and(|poe| p.is_posted_at(&poe)) {
-                return Ok(Acked::Missing);
-            }
-            let now = store::now();
-            if !store::watchlist::acknowledge(c, &id, now, &by)? {
-                return Ok(Acked::Already);
-            }
-            store::audit::append(
-                c,
-                &actor,
-                now,
-                &[AuditEvent::new(
-                    "alert_hit.acknowledge",
-                    format!("alert_hit:{id}"),
-                )],
-            )?;
-            Ok(store::watchlist::hit(c, &id)?.map_or(Acked::Missing, |h| Acked::Done(Box::new(h))))
-        })
-        .await?;
-    match outcome {
-        Acked::Done(h) => Ok(web::Json((*h).into())),
-        Acked::Missing => Err(Error::NotFound("no such hit at your posts".to_owned())),
-        Acked::Already => Err(Error::Conflict(
-            "the hit is acknowledged already".to_owned(),
-        )),
-    }
+    let hit = service::acknowledge(&state.ctx, &caller, id.into_inner()).await?;
+    Ok(web::Json(hit.into()))
 }

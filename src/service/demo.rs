@@ -1,20 +1,17 @@
 //! `crossings demo`: a week of realistic synthetic traffic and one login per role, for a
 //! first look at the service and the dashboard.
 
-use std::sync::Arc;
-
 use chrono::{Duration, Utc};
 
-use crate::auth::accounts::{self, NewUser, UserPatch};
-use crate::auth::{Identity, Principal, systems, tokens::random_secret};
+use super::movements::{self as recording, ItemOutcome};
+use super::users::{self, NewUser, UserPatch};
+use super::{Caller, Client, Context, poe_systems};
+use crate::auth::{Identity, Principal, tokens::random_secret};
 use crate::domain::audit::Actor;
 use crate::domain::poe::PoeCode;
-use crate::domain::user::{NewPassword, Postings, Role, RoleSet, Username};
+use crate::domain::user::{Postings, Role, RoleSet};
 use crate::domain::watchlist::{AlertInput, NewAlert};
 use crate::error::{Error, Result};
-use crate::service::movements::{self as recording, ItemOutcome};
-use crate::startup::AppState;
-use crate::store;
 use crate::synthetic::Generator;
 
 /// One login the demo made.
@@ -42,7 +39,7 @@ pub struct DemoReport {
 /// Creates (or resets) one user per role, registers a POE system at Maseru Bridge, puts two
 /// travellers on the watchlist, and records `days` days of traffic ending now (about
 /// `per_day` movements a day) through the same path as the API.
-pub async fn run(state: &Arc<AppState>, days: u32, per_day: u32) -> Result<DemoReport> {
+pub async fn run(ctx: &Context, days: u32, per_day: u32) -> Result<DemoReport> {
     let mut logins = Vec::new();
     for (role, name, poes) in [
         (Role::Admin, "demo.admin", "*"),
@@ -52,7 +49,7 @@ pub async fn run(state: &Arc<AppState>, days: u32, per_day: u32) -> Result<DemoR
         (Role::Analyst, "demo.analyst", "*"),
     ] {
         let password = random_secret()[..20].to_owned();
-        upsert_user(state, role, name, poes, &password).await?;
+        upsert_user(ctx, role, name, poes, &password).await?;
         logins.push(DemoLogin {
             role: role.as_str(),
             username: name.to_owned(),
@@ -60,13 +57,8 @@ pub async fn run(state: &Arc<AppState>, days: u32, per_day: u32) -> Result<DemoR
         });
     }
     let msu = PoeCode::parse("MSU")?;
-    let creds = systems::register(
-        &state.db,
-        msu,
-        "demo e-gate".to_owned(),
-        Actor::command_line(),
-    )
-    .await?;
+    let creds =
+        poe_systems::register(ctx, Actor::command_line(), msu, "demo e-gate".to_owned()).await?;
     logins.push(DemoLogin {
         role: "poe_system",
         username: creds.client_id,
@@ -74,16 +66,19 @@ pub async fn run(state: &Arc<AppState>, days: u32, per_day: u32) -> Result<DemoR
     });
 
     let run_tag = format!("demo{}", Utc::now().format("%Y%m%d%H%M%S"));
-    let generator = Principal {
-        identity: Identity::System {
-            id: run_tag.clone(),
-            client_id: "demo-generator".to_owned(),
+    let generator = Caller {
+        principal: Principal {
+            identity: Identity::System {
+                id: run_tag.clone(),
+                client_id: "demo-generator".to_owned(),
+            },
+            roles: RoleSet::only(Role::PoeSystem),
+            postings: Postings::All,
         },
-        roles: RoleSet::only(Role::PoeSystem),
-        postings: Postings::All,
+        client: Client::default(),
     };
     let now = Utc::now().naive_utc();
-    let today = crate::domain::movement::local_time(now).date();
+    let today = crate::domain::time::local_time(now).date();
     let mut g = Generator::new(7, 300_000, &run_tag);
     let mut days_of_traffic = Vec::new();
     for back in (0..days).rev() {
@@ -98,14 +93,13 @@ pub async fn run(state: &Arc<AppState>, days: u32, per_day: u32) -> Result<DemoR
     // Two travellers of the last day go on the watchlist first, so that the police have hits.
     let last_day = days_of_traffic.last().cloned().unwrap_or_default();
     for (i, event) in last_day.iter().rev().take(2).enumerate() {
-        watch(state, event.person, i == 0).await?;
+        watch(ctx, event.person, i == 0).await?;
     }
     let mut recorded = 0;
     for events in days_of_traffic {
         for chunk in events.chunks(1000) {
             let items = chunk.iter().map(Generator::to_json).collect();
-            let outcomes =
-                recording::record(state, &generator, generator.actor(None, None), items).await?;
+            let outcomes = recording::record(ctx, &generator, items).await?;
             recorded += outcomes
                 .iter()
                 .filter(|o| matches!(o, ItemOutcome::Created(_)))
@@ -120,7 +114,7 @@ pub async fn run(state: &Arc<AppState>, days: u32, per_day: u32) -> Result<DemoR
 }
 
 /// Puts a generated person on the watchlist: by document, or by name and date of birth.
-async fn watch(state: &Arc<AppState>, person: u32, by_document: bool) -> Result<()> {
+async fn watch(ctx: &Context, person: u32, by_document: bool) -> Result<()> {
     let p = crate::synthetic::Person::at(person);
     let input: AlertInput = serde_json::from_value(if by_document {
         serde_json::json!({
@@ -135,49 +129,36 @@ async fn watch(state: &Arc<AppState>, person: u32, by_document: bool) -> Result<
             "category": "wanted", "action": "refer_to_police", "reason": "Demo: warrant"
         })
     })
-    .map_err(|e| Error::Internal(e.to_string()))?;
+    .map_err(|e| Error::internal_from("demo alert", e))?;
     let alert = NewAlert::parse(input, Utc::now())?;
-    crate::service::watchlist::add(
-        &state.db,
-        alert,
+    super::watchlist::add(
+        ctx,
         Actor {
             name: "demo".to_owned(),
             ..Actor::command_line()
         },
+        alert,
     )
     .await?;
     Ok(())
 }
 
 async fn upsert_user(
-    state: &Arc<AppState>,
+    ctx: &Context,
     role: Role,
     name: &str,
     poes: &str,
     password: &str,
 ) -> Result<()> {
-    let lookup = name.to_owned();
-    let existing = state
-        .db
-        .read(move |c| store::users::by_username(c, &lookup))
-        .await?;
-    match existing {
+    match users::by_username(ctx, name.to_owned()).await? {
         Some(user) => {
-            let username = Username::parse(name)?;
             let patch = UserPatch {
-                password: Some(NewPassword::parse(password, &username)?),
+                password: Some(password.to_owned()),
                 roles: Some(RoleSet::only(role)),
                 postings: Some(Postings::parse(&[poes.to_owned()])?),
                 active: Some(true),
             };
-            accounts::update(
-                &state.db,
-                &state.auth,
-                user.id,
-                patch,
-                Actor::command_line(),
-            )
-            .await?;
+            users::update(ctx, Actor::command_line(), user.id, patch).await?;
         }
         None => {
             let user = NewUser::parse(
@@ -188,7 +169,7 @@ async fn upsert_user(
                 true,
             )
             .map_err(Error::from)?;
-            accounts::create(&state.db, &state.auth, user, Actor::command_line()).await?;
+            users::create(ctx, Actor::command_line(), user).await?;
         }
     }
     Ok(())

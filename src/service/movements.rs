@@ -1,20 +1,42 @@
-//! Recording, reading and voiding movements: the rules that need the registry, the caller's
-//! postings and the database together.
+//! Recording, reading, listing and voiding movements: the rules that need the registry, the
+//! caller's postings and the database together.
+//!
+//! A batch is one transaction of a few statements, whatever its size: find the replays, check
+//! the watchlist, append the changes to the counters, lock the documents, load the neighbours
+//! of every new movement's document, insert all new rows (COPY or multi-row INSERTs), write
+//! the audit entries. Items stay independent because every rule is checked before the
+//! transaction and every replay is sorted out inside it, so nothing in the transaction fails
+//! for one item alone.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 
-use crate::auth::Principal;
+use super::access::{self, AtPost};
+use super::{Caller, Context};
 use crate::domain::audit::{Actor, AuditEvent};
-use crate::domain::movement::{MovementInput, NewMovement, Rules};
-use crate::domain::poe::PoeCode;
-use crate::domain::stays::StayRules;
+use crate::domain::movement::{Direction, MovementInput, NewMovement, Rules, VoidReason};
+use crate::domain::paging::{Page, PageSize};
+use crate::domain::poe::{Poe, PoeCode};
+use crate::domain::stats::{self, Counted};
+use crate::domain::stays::{self, StayRules};
+use crate::domain::time;
+use crate::domain::timeline::{self, Timeline};
+use crate::domain::traveller::person_key;
 use crate::domain::validation::{ValidationErrors, from_json_value};
+use crate::domain::watchlist::most_urgent;
 use crate::error::{Error, Result};
-use crate::startup::AppState;
-use crate::store::movements::{self, MovementRow, Outcome, RecordContext, Sender};
-use crate::store::{self, StoreError};
+use crate::store::movements::{self as rows, ListFilter, MovementRow, Span};
+use crate::store::stays::StayRow;
+use crate::store::watchlist::HitRow;
+use crate::store::{self, DbConnection, StoreError, StoreResult};
+
+impl AtPost for MovementRow {
+    fn poe(&self) -> &PoeCode {
+        &self.poe
+    }
+}
 
 /// What became of one submitted movement.
 #[derive(Debug, Clone)]
@@ -34,19 +56,17 @@ pub enum ItemOutcome {
     NotPosted(String),
 }
 
-/// Validates and records `items` (raw JSON, one movement each) sent by `principal`. Items are
+/// Validates and records `items` (raw JSON, one movement each) sent by the caller. Items are
 /// independent: a rejected one never affects the others.
 pub async fn record(
-    state: &Arc<AppState>,
-    principal: &Principal,
-    actor: Actor,
+    ctx: &Context,
+    caller: &Caller,
     items: Vec<serde_json::Value>,
 ) -> Result<Vec<ItemOutcome>> {
-    let registry = state.registry.get(&state.db).await?;
-    let settings = &state.settings;
-    let now = chrono::Utc::now();
+    let registry = ctx.registry.get(&ctx.db).await?;
+    let settings = &ctx.settings;
     let rules = Rules {
-        now,
+        now: chrono::Utc::now(),
         future_tolerance: Duration::seconds(settings.movements.future_tolerance_secs),
         registry: &registry,
         home_state: &settings.stays.home_state,
@@ -59,7 +79,7 @@ pub async fn record(
             .and_then(|input| NewMovement::parse(input, &rules));
         match parsed {
             Err(errors) => outcomes.push(Some(ItemOutcome::Rejected(errors))),
-            Ok(m) if !principal.is_posted_at(&m.poe) => {
+            Ok(m) if !caller.principal.is_posted_at(&m.poe) => {
                 outcomes.push(Some(ItemOutcome::NotPosted(m.poe.to_string())));
             }
             Ok(m) => {
@@ -71,18 +91,16 @@ pub async fn record(
 
     if !valid.is_empty() {
         let sender = Sender {
-            key: principal.key(),
-            name: principal.display_name(),
+            key: caller.principal.key(),
+            name: caller.name(),
         };
-        let late_after = Duration::hours(settings.movements.late_after_hours);
         let batch: Vec<NewMovement> = valid.iter().map(|(_, m)| m.clone()).collect();
-        let recorded =
-            record_with_retry(state, sender, batch, actor, registry.clone(), late_after).await?;
+        let recorded = record_with_retry(ctx, sender, batch, caller.actor(), registry).await?;
         for ((i, _), outcome) in valid.iter().zip(recorded) {
             outcomes[*i] = Some(match outcome {
                 Outcome::Created(row, alerts) => {
                     metrics::counter!("crossings_movements_recorded_total",
-                        "poe" => row.poe.clone(), "direction" => row.direction.clone())
+                        "poe" => row.poe.to_string(), "direction" => row.direction.as_str())
                     .increment(1);
                     for alert_id in &alerts {
                         // Enough for the police to act on; no personal data in the log.
@@ -93,7 +111,7 @@ pub async fn record(
                             action = row.alert_action.as_deref().unwrap_or(""),
                             "watchlist hit"
                         );
-                        metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.clone())
+                        metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.to_string())
                             .increment(1);
                     }
                     ItemOutcome::Created(row)
@@ -109,9 +127,7 @@ pub async fn record(
 
     let outcomes: Vec<ItemOutcome> = outcomes
         .into_iter()
-        .map(|o| {
-            o.ok_or_else(|| Error::Internal("a movement was left without an outcome".to_owned()))
-        })
+        .map(|o| o.ok_or_else(|| Error::internal("a movement was left without an outcome")))
         .collect::<Result<_>>()?;
     let rejected = outcomes
         .iter()
@@ -138,13 +154,13 @@ const RECORD_ATTEMPTS: u32 = 4;
 /// can lose such a race to more than one writer; after [`RECORD_ATTEMPTS`] the caller gets a
 /// 409 and may send it again.
 async fn record_with_retry(
-    state: &Arc<AppState>,
+    ctx: &Context,
     sender: Sender,
     batch: Vec<NewMovement>,
     actor: Actor,
-    registry: Arc<Vec<crate::domain::poe::Poe>>,
-    late_after: Duration,
+    registry: Arc<Vec<Poe>>,
 ) -> Result<Vec<Outcome>> {
+    let late_after = Duration::hours(ctx.settings.movements.late_after_hours);
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -154,17 +170,17 @@ async fn record_with_retry(
             actor.clone(),
             registry.clone(),
         );
-        let stay_rules = stay_rules(&state.settings.stays);
-        let result = state
+        let stay_rules = stay_rules(&ctx.settings.stays);
+        let result = ctx
             .db
-            .write(move |c| {
-                let ctx = RecordContext {
+            .write(move |c| -> StoreResult<Vec<Outcome>> {
+                let plan = RecordContext {
                     registry: &registry,
-                    recorded_at: store::now(),
+                    recorded_at: time::now(),
                     late_after,
                     stay_rules,
                 };
-                movements::record(c, &sender, &batch, &actor, &ctx)
+                record_batch(c, &sender, &batch, &actor, &plan)
             })
             .await;
         match result {
@@ -179,78 +195,402 @@ async fn record_with_retry(
     }
 }
 
-/// A movement the caller may see: immigration at its POE, LRA at its POE when it has a
-/// vehicle. Anything else is "not found", so that a movement of another post reveals nothing.
-pub fn visible_to(row: &MovementRow, principal: &Principal) -> bool {
-    let Ok(poe) = PoeCode::parse(&row.poe) else {
-        return false;
-    };
-    if !principal.is_posted_at(&poe) {
-        return false;
-    }
-    principal.has_role(crate::domain::user::Role::Immigration)
-        || (principal.has_role(crate::domain::user::Role::Lra)
-            && row.vehicle_registration.is_some())
+/// Who is sending a batch.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// Idempotency namespace (`Principal::key`).
+    pub key: String,
+    /// Display name.
+    pub name: String,
 }
 
-/// Reads one movement, writing the read to the audit log.
-pub async fn read_one(
-    state: &Arc<AppState>,
-    principal: &Principal,
-    actor: Actor,
-    id: String,
-) -> Result<MovementRow> {
-    let p = principal.clone();
-    let found = state
-        .db
-        .write(move |c| {
-            let Some(row) = movements::by_id(c, &id)? else {
-                return Ok(None);
-            };
-            if !visible_to(&row, &p) {
-                return Ok(None);
+/// What recording needs besides the movements.
+#[derive(Debug, Clone)]
+pub struct RecordContext<'a> {
+    /// The POE registry (opening hours).
+    pub registry: &'a [Poe],
+    /// Receipt time.
+    pub recorded_at: NaiveDateTime,
+    /// A movement older than this on receipt is `late`.
+    pub late_after: Duration,
+    /// How stays and trips open, close and end.
+    pub stay_rules: StayRules,
+}
+
+/// What became of one movement of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    /// Recorded now, with the ids of the watchlist alerts it matched.
+    Created(Box<MovementRow>, Vec<String>),
+    /// Recorded before with the same payload: the original.
+    Duplicate(Box<MovementRow>),
+    /// The key was used before with another payload.
+    Conflict {
+        /// The movement recorded under that key.
+        existing_id: String,
+    },
+}
+
+/// Records `items` sent by `sender`, exactly once each, inside the caller's transaction.
+///
+/// Only the part that reads and extends document timelines runs under the documents' locks
+/// (see [`rows::lock_documents`]): everything before it (the replays, the new rows, the
+/// watchlist, the changes to the counters) needs none, so that concurrent batches wait for each
+/// other as briefly as they can.
+fn record_batch(
+    conn: &mut DbConnection,
+    sender: &Sender,
+    items: &[NewMovement],
+    actor: &Actor,
+    ctx: &RecordContext<'_>,
+) -> StoreResult<Vec<Outcome>> {
+    // Replays: keys this sender used before (see `rows::replays` for the race).
+    let keys: Vec<&str> = items.iter().map(|m| m.client_event_id.as_str()).collect();
+    let recorded: HashMap<String, MovementRow> = rows::replays(conn, &sender.key, &keys)?
+        .into_iter()
+        .map(|r| (r.client_event_id.clone(), r))
+        .collect();
+
+    // What each item becomes: an outcome now (a replay or a conflict), a new row, or a repeat
+    // of an earlier item of this batch.
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
+    let mut fresh: Vec<MovementRow> = Vec::with_capacity(items.len());
+    let mut fresh_items: Vec<usize> = Vec::with_capacity(items.len());
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+    for (i, m) in items.iter().enumerate() {
+        let key = m.client_event_id.as_str();
+        let hash = m.payload_hash();
+        if let Some(existing) = recorded.get(key) {
+            outcomes[i] = Some(if existing.payload_hash == hash {
+                Outcome::Duplicate(Box::new(existing.clone()))
+            } else {
+                Outcome::Conflict {
+                    existing_id: existing.id.clone(),
+                }
+            });
+        } else if let Some(&r) = in_batch.get(key) {
+            if fresh[r].payload_hash == hash {
+                repeats.push((i, r));
+            } else {
+                outcomes[i] = Some(Outcome::Conflict {
+                    existing_id: fresh[r].id.clone(),
+                });
             }
+        } else {
+            in_batch.insert(key, fresh.len());
+            fresh.push(new_row(m, hash, sender, ctx));
+            fresh_items.push(i);
+        }
+    }
+
+    let hits = check_watchlist(conn, &mut fresh, ctx)?;
+    // Their changes to the counters are appended, not upserted: no lock needed either.
+    if cfg!(not(feature = "bench-no-counts")) {
+        let counted: Vec<Counted> = fresh.iter().map(MovementRow::counted).collect();
+        store::counts::record(conn, &stats::deltas(counted.iter(), 1))?;
+    }
+
+    rows::lock_documents(conn, fresh.iter().map(MovementRow::document))?;
+    let stays = apply_timelines(conn, &mut fresh, &ctx.stay_rules)?;
+    rows::insert_rows(conn, &fresh)?;
+    store::watchlist::insert_hits(conn, &hits)?;
+    store::stays::upsert(conn, &stays)?;
+    let events: Vec<AuditEvent> = fresh
+        .iter()
+        .map(|r| AuditEvent::new("movement.record", format!("movement:{}", r.id)))
+        .collect();
+    store::audit::append(conn, actor, ctx.recorded_at, &events)?;
+
+    for (i, r) in repeats {
+        outcomes[i] = Some(Outcome::Duplicate(Box::new(fresh[r].clone())));
+    }
+    let mut hit_alerts: HashMap<&str, Vec<String>> = HashMap::new();
+    for h in &hits {
+        hit_alerts
+            .entry(h.movement_id.as_str())
+            .or_default()
+            .push(h.alert_id.clone());
+    }
+    for (i, row) in fresh_items.into_iter().zip(fresh) {
+        let alerts = hit_alerts.remove(row.id.as_str()).unwrap_or_default();
+        outcomes[i] = Some(Outcome::Created(Box::new(row), alerts));
+    }
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.ok_or_else(|| StoreError::Task("a movement was left without an outcome".to_owned()))
+        })
+        .collect()
+}
+
+/// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch),
+/// sets the most urgent action on each that matched, and answers the hits to store.
+fn check_watchlist(
+    conn: &mut DbConnection,
+    fresh: &mut [MovementRow],
+    ctx: &RecordContext<'_>,
+) -> StoreResult<Vec<HitRow>> {
+    if fresh.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut numbers: Vec<String> = fresh.iter().map(|r| r.document_number.clone()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let person_key_of = |r: &MovementRow| person_key(&r.surname, &r.given_names, r.date_of_birth);
+    let mut people: Vec<String> = fresh.iter().map(person_key_of).collect();
+    people.sort_unstable();
+    people.dedup();
+    let live = store::watchlist::live_matches(conn, &numbers, &people, ctx.recorded_at)?;
+    if live.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut hits = Vec::new();
+    for row in fresh.iter_mut() {
+        let key = person_key_of(row);
+        let (state, number) = row.document();
+        let matched: Vec<_> = live
+            .iter()
+            .filter(|alert| alert.matches(state, number, &key))
+            .collect();
+        row.alert_action =
+            most_urgent(matched.iter().map(|a| a.action)).map(|a| a.as_str().to_owned());
+        for alert in matched {
+            hits.push(HitRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                alert_id: alert.alert_id.clone(),
+                movement_id: row.id.clone(),
+                poe: row.poe.clone(),
+                occurred_at: row.occurred_at,
+                action: alert.action,
+                created_at: ctx.recorded_at,
+                acknowledged_at: None,
+                acknowledged_by: None,
+            });
+        }
+    }
+    Ok(hits)
+}
+
+/// The row a new movement becomes, every flag but the sequence check set (the benchmarks build
+/// their baseline from it).
+pub fn new_row(
+    m: &NewMovement,
+    payload_hash: String,
+    sender: &Sender,
+    ctx: &RecordContext<'_>,
+) -> MovementRow {
+    let poe = ctx.registry.iter().find(|p| p.code == m.poe.as_str());
+    let t = &m.traveller;
+    MovementRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        principal: sender.key.clone(),
+        client_event_id: m.client_event_id.as_str().to_owned(),
+        payload_hash,
+        poe: m.poe.clone(),
+        direction: m.direction,
+        occurred_at: m.occurred_at,
+        recorded_at: ctx.recorded_at,
+        recorded_by: sender.name.clone(),
+        mode: m.mode,
+        purpose: m.purpose,
+        document_type: t.document_type,
+        document_number: t.document_number.as_str().to_owned(),
+        issuing_state: t.issuing_state.clone(),
+        nationality: t.nationality.clone(),
+        surname: t.surname.as_str().to_owned(),
+        given_names: t.given_names.as_str().to_owned(),
+        date_of_birth: t.date_of_birth,
+        sex: t.sex,
+        mrz: m.mrz.as_ref().map(|lines| lines.join("\n")),
+        permitted_until: m.permitted_until,
+        vehicle_registration: m.vehicle.as_ref().map(|v| v.registration.clone()),
+        vehicle_country: m.vehicle.as_ref().map(|v| v.country.as_str().to_owned()),
+        vehicle_category: m.vehicle.as_ref().map(|v| v.category.as_str().to_owned()),
+        sequence_anomaly: false,
+        outside_hours: poe.is_some_and(|p| m.outside_hours(p)),
+        late: m.is_late(ctx.recorded_at, ctx.late_after),
+        alert_action: None,
+        voided_at: None,
+        voided_by: None,
+        void_reason: None,
+    }
+}
+
+/// A document's key in the maps below.
+type DocumentKey = (String, String);
+
+fn document_key(r: &MovementRow) -> DocumentKey {
+    (r.issuing_state.to_string(), r.document_number.clone())
+}
+
+/// Loads, per document, its crossings from just before the first new one to just after the
+/// last; then inserts the new ones in order of receipt, flags each whose predecessor went the
+/// same way, and answers the stays and trips that changed: those the new crossings open, and
+/// those their predecessors open (whose next crossing changed).
+fn apply_timelines(
+    conn: &mut DbConnection,
+    fresh: &mut [MovementRow],
+    rules: &StayRules,
+) -> StoreResult<Vec<StayRow>> {
+    let mut spans: BTreeMap<DocumentKey, (NaiveDateTime, NaiveDateTime)> = BTreeMap::new();
+    for r in fresh.iter() {
+        let span = spans
+            .entry(document_key(r))
+            .or_insert((r.occurred_at, r.occurred_at));
+        span.0 = span.0.min(r.occurred_at);
+        span.1 = span.1.max(r.occurred_at);
+    }
+    let spans: Vec<Span> = spans
+        .into_iter()
+        .map(|((issuing_state, document_number), (from, to))| Span {
+            issuing_state,
+            document_number,
+            from,
+            to,
+        })
+        .collect();
+    let mut timelines = rows::load_timelines(conn, &spans)?;
+    // Per document, the ids of crossings whose stay may have changed.
+    let mut touched: BTreeMap<DocumentKey, Vec<String>> = BTreeMap::new();
+    for r in fresh.iter_mut() {
+        let doc = document_key(r);
+        let timeline = timelines.entry(doc.clone()).or_default();
+        let crossing = r.crossing();
+        let previous = timeline.previous(crossing.at, &crossing.id).cloned();
+        r.sequence_anomaly = timeline::is_sequence_anomaly(previous.as_ref(), crossing.direction);
+        let ids = touched.entry(doc).or_default();
+        ids.extend(previous.map(|p| p.id));
+        ids.push(crossing.id.clone());
+        timeline.insert(crossing);
+    }
+    Ok(stays_after(&timelines, touched, rules))
+}
+
+/// The stays, as the timelines now stand, of the touched crossings that open one.
+fn stays_after(
+    timelines: &HashMap<DocumentKey, Timeline>,
+    touched: BTreeMap<DocumentKey, Vec<String>>,
+    rules: &StayRules,
+) -> Vec<StayRow> {
+    let mut out = Vec::new();
+    for ((state, number), mut ids) in touched {
+        ids.sort_unstable();
+        ids.dedup();
+        let Some(timeline) = timelines.get(&(state.clone(), number.clone())) else {
+            continue;
+        };
+        for c in timeline
+            .crossings()
+            .iter()
+            .filter(|c| ids.binary_search(&c.id).is_ok())
+        {
+            if let Some(stay) = stays::stay_of(timeline, c, rules) {
+                out.push(StayRow::of(&stay, &state, &number));
+            }
+        }
+    }
+    out
+}
+
+/// Reads one movement at the caller's posts (LRA: one with a vehicle), writing the read to
+/// the audit log.
+pub async fn read_one(ctx: &Context, caller: &Caller, id: String) -> Result<MovementRow> {
+    let (principal, actor) = (caller.principal.clone(), caller.actor());
+    ctx.write(move |c| {
+        let row = access::at_callers_posts(rows::by_id(c, &id)?, &principal, "movement")?;
+        if !access::may_read_movement(&principal, row.vehicle_registration.is_some()) {
+            return Err(access::not_found("movement"));
+        }
+        store::audit::append(
+            c,
+            &actor,
+            time::now(),
+            &[AuditEvent::new("movement.read", format!("movement:{id}"))],
+        )?;
+        Ok(row)
+    })
+    .await
+}
+
+/// What a movement list asks for.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// One POE (default: every post the caller is posted at).
+    pub poe: Option<PoeCode>,
+    /// One direction.
+    pub direction: Option<Direction>,
+    /// From (UTC, inclusive), on `occurred_at`.
+    pub from: Option<NaiveDateTime>,
+    /// To (UTC, exclusive).
+    pub to: Option<NaiveDateTime>,
+    /// After this position (keyset).
+    pub after: Option<(NaiveDateTime, String)>,
+    /// Page size.
+    pub limit: PageSize,
+}
+
+/// Movements at the caller's posts, oldest first, keyset-paged; LRA officers see only
+/// movements with a vehicle. Audited.
+pub async fn list(ctx: &Context, caller: &Caller, q: ListQuery) -> Result<Page<MovementRow>> {
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        if f >= t {
+            return Err(ValidationErrors::one("from", "must be before `to`").into());
+        }
+    }
+    let description = format!(
+        "movements:poe={};direction={};from={};to={}",
+        q.poe.as_ref().map_or("*", PoeCode::as_str),
+        q.direction.map_or("*", Direction::as_str),
+        q.from.map(|t| t.and_utc().to_rfc3339()).unwrap_or_default(),
+        q.to.map(|t| t.and_utc().to_rfc3339()).unwrap_or_default(),
+    );
+    let filter = ListFilter {
+        poes: access::list_scope(&caller.principal, q.poe)?,
+        direction: q.direction,
+        from: q.from,
+        to: q.to,
+        vehicles_only: !caller
+            .principal
+            .has_role(crate::domain::user::Role::Immigration),
+        after: q.after,
+    };
+    let actor = caller.actor();
+    let limit = q.limit;
+    let mut items = ctx
+        .write(move |c| {
+            let found = rows::list(c, &filter, limit.probe())?;
             store::audit::append(
                 c,
                 &actor,
-                store::now(),
-                &[AuditEvent::new("movement.read", format!("movement:{id}"))],
+                time::now(),
+                &[AuditEvent::new("movement.list", description)],
             )?;
-            Ok(Some(row))
+            Ok(found)
         })
         .await?;
-    found.ok_or_else(|| Error::NotFound("no such movement at your posts".to_owned()))
+    let more = limit.cut(&mut items);
+    Ok(Page { items, more })
 }
 
-/// Voids a movement: immigration at the movement's POE; final; the original stays.
+/// Voids a movement at the caller's posts: final; the original stays, showing who voided it,
+/// when and why; it leaves statistics, stays and sequence checks.
 pub async fn void(
-    state: &Arc<AppState>,
-    principal: &Principal,
-    actor: Actor,
+    ctx: &Context,
+    caller: &Caller,
     id: String,
-    reason: String,
+    reason: VoidReason,
 ) -> Result<MovementRow> {
-    let p = principal.clone();
-    let by = principal.display_name();
-    let rules = stay_rules(&state.settings.stays);
-    enum Voided {
-        Done(Box<MovementRow>),
-        Missing,
-        Already,
-    }
-    let outcome = state
-        .db
+    let (principal, actor, by) = (caller.principal.clone(), caller.actor(), caller.name());
+    let rules = stay_rules(&ctx.settings.stays);
+    let row = ctx
         .write(move |c| {
-            let Some(row) = movements::by_id(c, &id)? else {
-                return Ok(Voided::Missing);
-            };
-            let posted = PoeCode::parse(&row.poe).is_ok_and(|poe| p.is_posted_at(&poe));
-            if !posted {
-                return Ok(Voided::Missing);
-            }
-            let now = store::now();
-            if !movements::void(c, &row, now, &by, &reason, &rules)? {
-                return Ok(Voided::Already);
+            let row = access::at_callers_posts(rows::by_id(c, &id)?, &principal, "movement")?;
+            let now = time::now();
+            if !void_row(c, &row, now, &by, reason.as_str(), &rules)? {
+                return Err(Error::Conflict(
+                    "the movement is voided already; a void is final".to_owned(),
+                ));
             }
             store::audit::append(
                 c,
@@ -259,24 +599,55 @@ pub async fn void(
                 &[AuditEvent::with_reason(
                     "movement.void",
                     format!("movement:{id}"),
-                    Some(reason.clone()),
+                    Some(reason.as_str().to_owned()),
                 )],
             )?;
-            let row = movements::by_id(c, &id)?.ok_or(StoreError::NotFound)?;
-            Ok(Voided::Done(Box::new(row)))
+            Ok(rows::by_id(c, &id)?.ok_or(StoreError::NotFound)?)
         })
         .await?;
-    match outcome {
-        Voided::Done(row) => {
-            metrics::counter!("crossings_movements_voided_total", "poe" => row.poe.clone())
-                .increment(1);
-            Ok(*row)
-        }
-        Voided::Missing => Err(Error::NotFound("no such movement at your posts".to_owned())),
-        Voided::Already => Err(Error::Conflict(
-            "the movement is voided already; a void is final".to_owned(),
-        )),
+    metrics::counter!("crossings_movements_voided_total", "poe" => row.poe.to_string())
+        .increment(1);
+    Ok(row)
+}
+
+/// Voids a movement that is not voided yet, taking it out of the counts and its document's
+/// timeline; answers false when it was voided already. Inside the caller's transaction.
+fn void_row(
+    conn: &mut DbConnection,
+    row: &MovementRow,
+    at: NaiveDateTime,
+    by: &str,
+    reason: &str,
+    rules: &StayRules,
+) -> StoreResult<bool> {
+    let (state, number) = row.document();
+    rows::lock_document(conn, state, number)?;
+    let span = Span {
+        issuing_state: state.to_owned(),
+        document_number: number.to_owned(),
+        from: row.occurred_at,
+        to: row.occurred_at,
+    };
+    let mut timelines = rows::load_timelines(conn, std::slice::from_ref(&span))?;
+    if !rows::mark_voided(conn, &row.id, at, by, reason)? {
+        return Ok(false);
     }
+    store::counts::record(conn, &stats::deltas([row.counted()].iter(), -1))?;
+
+    // The voided crossing leaves its timeline: its own stay goes, and its predecessor's stay
+    // now runs to whatever follows.
+    let doc = document_key(row);
+    let timeline = timelines.entry(doc.clone()).or_default();
+    let previous = timeline
+        .previous(row.occurred_at, &row.id)
+        .map(|p| p.id.clone());
+    timeline.remove(&row.id);
+    store::stays::remove(conn, std::slice::from_ref(&row.id))?;
+    let touched: BTreeMap<DocumentKey, Vec<String>> = [(doc, previous.into_iter().collect())]
+        .into_iter()
+        .collect();
+    store::stays::upsert(conn, &stays_after(&timelines, touched, rules))?;
+    Ok(true)
 }
 
 /// The stay rules of the configuration.

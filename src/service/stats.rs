@@ -2,43 +2,19 @@
 //! kept counters (and, for what they cannot answer, from the movements), exact at the moment
 //! of the query.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
-const _: () = assert!(
-    crate::domain::movement::LESOTHO_OFFSET_SECS == 7200,
-    "format_bucket writes +02:00"
-);
-
+use super::Context;
 use crate::config::StatsSettings;
-use crate::domain::movement::{local_time, utc_of_local};
+use crate::domain::poe::PoeCode;
 use crate::domain::stats::{
     Counted, DimSet, Dimension, Grain, Interval, Piece, cuboid_for, plan, suppress,
 };
+use crate::domain::time::{local_time, start_of_local_day, utc_of_local};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::store::counts::{self, CountedRow, Filters};
 use crate::store::{Db, StoreResult};
-
-/// A bound of a range: a local date (its midnight in Lesotho) or an instant.
-pub fn parse_bound(field: &str, s: &str) -> std::result::Result<NaiveDateTime, ValidationErrors> {
-    let s = s.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(utc_of_local(d.and_hms_opt(0, 0, 0).unwrap_or_default()));
-    }
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| crate::store::truncate_micros(t.naive_utc()))
-        .map_err(|_| {
-            ValidationErrors::one(
-                field,
-                "must be a local date (YYYY-MM-DD) or an RFC 3339 instant",
-            )
-        })
-}
-
-/// The local start of a bucket as RFC 3339 with Lesotho's (fixed) offset.
-pub fn format_bucket(local: NaiveDateTime) -> String {
-    local.format("%Y-%m-%dT%H:%M:%S+02:00").to_string()
-}
 
 /// A statistics question.
 #[derive(Debug, Clone)]
@@ -216,10 +192,13 @@ pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreR
     Ok(merged)
 }
 
-/// Answers `q` with small cells withheld (`k` from the settings).
-pub async fn movements(db: &Db, q: MovementQuery, k: i64) -> Result<StatsAnswer> {
+/// Answers `q` (its span checked against the settings' limits) with small cells withheld.
+pub async fn movements(ctx: &Context, q: MovementQuery) -> Result<StatsAnswer> {
+    let settings = &ctx.settings.stats;
+    q.validate(settings)?;
+    let k = settings.min_cell_count;
     let query = q.clone();
-    let sums = db.read(move |c| count(c, &query)).await?;
+    let sums = ctx.read(move |c| Ok(count(c, &query)?)).await?;
     let sensitive = q.sensitive();
     let mut answer = StatsAnswer {
         rows: Vec::with_capacity(sums.len()),
@@ -246,6 +225,10 @@ pub async fn movements(db: &Db, q: MovementQuery, k: i64) -> Result<StatsAnswer>
 pub struct PoeDay {
     /// POE code.
     pub poe: String,
+    /// Its name.
+    pub name: String,
+    /// Whether it is open now (for today only).
+    pub open_now: Option<bool>,
     /// Entries.
     pub entries: i64,
     /// Exits.
@@ -256,68 +239,114 @@ pub struct PoeDay {
     pub last_event_at: Option<NaiveDateTime>,
 }
 
-/// Entries, exits, hits and the latest crossing per POE on a local day.
-pub async fn summary(db: &Db, poes: Vec<String>, date: NaiveDate) -> Result<Vec<PoeDay>> {
-    let from_local = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+/// Entries, exits, hits and the latest crossing of every POE of the registry on a local day;
+/// for today, whether each is open now.
+pub async fn summary(ctx: &Context, date: NaiveDate) -> Result<Vec<PoeDay>> {
+    let registry = ctx.registry.get(&ctx.db).await?;
+    let poes: Vec<String> = registry.iter().map(|p| p.code.clone()).collect();
+    let now_local = local_time(chrono::Utc::now().naive_utc());
+    let today = now_local.date() == date;
+    let from_local = date.and_time(chrono::NaiveTime::MIN);
     let to_local = from_local + chrono::Duration::days(1);
     let cuboid = cuboid_for(
         Grain::Day,
         DimSet::of(&[Dimension::Poe, Dimension::Direction]),
     )
-    .ok_or_else(|| Error::Internal("no daily aggregate by post and direction".to_owned()))?;
-    db.read(move |c| {
-        let group = [Dimension::Poe, Dimension::Direction];
-        let sums = counts::sums(c, cuboid, from_local, to_local, &group, &Vec::new())?;
-        let hits = crate::store::watchlist::hits_by_poe(
-            c,
-            utc_of_local(from_local),
-            utc_of_local(to_local),
-        )?;
-        let latest = crate::store::movements::latest_by_poe(
-            c,
-            &poes,
-            utc_of_local(from_local),
-            utc_of_local(to_local),
-        )?;
-        Ok(poes
-            .iter()
-            .map(|poe| {
-                let of = |dir: &str| {
-                    sums.iter()
-                        .filter(|(_, key, _)| {
-                            let mut v = counts::key_values(key);
-                            v.next() == Some(poe.as_str()) && v.next() == Some(dir)
-                        })
-                        .map(|(_, _, n)| *n)
-                        .sum::<i64>()
-                };
-                PoeDay {
-                    poe: poe.clone(),
-                    entries: of("entry"),
-                    exits: of("exit"),
-                    alert_hits: hits.get(poe).copied().unwrap_or(0),
-                    last_event_at: latest.get(poe).copied(),
-                }
-            })
-            .collect())
-    })
-    .await
-    .map_err(Error::from)
+    .ok_or_else(|| Error::internal("no daily aggregate by post and direction"))?;
+    let days = ctx
+        .read(move |c| {
+            let group = [Dimension::Poe, Dimension::Direction];
+            let sums = counts::sums(c, cuboid, from_local, to_local, &group, &Vec::new())?;
+            let hits = crate::store::watchlist::hits_by_poe(
+                c,
+                start_of_local_day(date),
+                start_of_local_day(date) + chrono::Duration::days(1),
+            )?;
+            let latest = crate::store::movements::latest_by_poe(
+                c,
+                &poes,
+                utc_of_local(from_local),
+                utc_of_local(to_local),
+            )?;
+            Ok(poes
+                .iter()
+                .map(|poe| {
+                    let of = |dir: &str| {
+                        sums.iter()
+                            .filter(|(_, key, _)| {
+                                let mut v = counts::key_values(key);
+                                v.next() == Some(poe.as_str()) && v.next() == Some(dir)
+                            })
+                            .map(|(_, _, n)| *n)
+                            .sum::<i64>()
+                    };
+                    PoeDay {
+                        poe: poe.clone(),
+                        name: String::new(),
+                        open_now: None,
+                        entries: of("entry"),
+                        exits: of("exit"),
+                        alert_hits: hits.get(poe).copied().unwrap_or(0),
+                        last_event_at: latest.get(poe).copied(),
+                    }
+                })
+                .collect::<Vec<PoeDay>>())
+        })
+        .await?;
+    Ok(days
+        .into_iter()
+        .map(|mut d| {
+            let poe = registry.iter().find(|p| p.code == d.poe);
+            d.name = poe.map(|p| p.name.clone()).unwrap_or_default();
+            d.open_now = today.then(|| poe.is_some_and(|p| p.hours.is_open_at(now_local)));
+            d
+        })
+        .collect())
 }
 
-/// The mean count of each of the 168 hours of the week, Monday 00:00 first.
+/// The longest range of an hour-of-week profile.
+const HOUR_PROFILE_MAX_DAYS: i64 = 366;
+
+/// The mean count of each of the 168 hours of the week over UTC `[from, to)` (whole local
+/// hours, at most a year), Monday 00:00 first.
 pub async fn hour_profile(
-    db: &Db,
-    poes: Option<Vec<String>>,
+    ctx: &Context,
+    poes: Option<Vec<PoeCode>>,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> Result<Vec<f64>> {
+    let mut errors = ValidationErrors::default();
+    for (field, t) in [("from", from), ("to", to)] {
+        if !Grain::Hour.is_boundary(local_time(t)) {
+            errors.push(field, "must fall on a whole hour");
+        }
+    }
+    if from >= to {
+        errors.push("from", "must be before `to`");
+    } else if to - from > chrono::Duration::days(HOUR_PROFILE_MAX_DAYS) {
+        errors.push(
+            "to",
+            format!("the span is too long: at most {HOUR_PROFILE_MAX_DAYS} days"),
+        );
+    }
+    errors.into_result(())?;
     let (from_local, to_local) = (local_time(from), local_time(to));
     let cuboid = cuboid_for(Grain::Hour, DimSet::of(&[Dimension::Poe]))
-        .ok_or_else(|| Error::Internal("no hourly aggregate by post".to_owned()))?;
-    let filters: Filters = poes.map(|p| vec![(Dimension::Poe, p)]).unwrap_or_default();
-    let sums = db
-        .read(move |c| counts::sums(c, cuboid, from_local, to_local, &[], &filters))
+        .ok_or_else(|| Error::internal("no hourly aggregate by post"))?;
+    let filters: Filters = poes
+        .map(|p| vec![(Dimension::Poe, p.iter().map(PoeCode::to_string).collect())])
+        .unwrap_or_default();
+    let sums = ctx
+        .read(move |c| {
+            Ok(counts::sums(
+                c,
+                cuboid,
+                from_local,
+                to_local,
+                &[],
+                &filters,
+            )?)
+        })
         .await?;
     let slot =
         |t: NaiveDateTime| t.weekday().num_days_from_monday() as usize * 24 + t.hour() as usize;
@@ -341,6 +370,87 @@ pub async fn hour_profile(
             }
         })
         .collect())
+}
+
+/// Citizens' flow in one bucket; a count is `None` when withheld.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowBucket {
+    /// Local start of the bucket.
+    pub bucket: NaiveDateTime,
+    /// Citizens entering (returning home).
+    pub entries: Option<i64>,
+    /// Citizens leaving.
+    pub exits: Option<i64>,
+    /// Entries minus exits, when both are shown.
+    pub net: Option<i64>,
+}
+
+/// The net flow of citizens over a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenFlow {
+    /// The citizens' state.
+    pub nationality: String,
+    /// Buckets with any movement.
+    pub buckets: Vec<FlowBucket>,
+    /// Total entries.
+    pub entries: i64,
+    /// Total exits.
+    pub exits: i64,
+    /// How many cells were withheld.
+    pub suppressed_cells: i64,
+}
+
+/// Entries, exits and net flow of citizens (`stays.home_state`) per bucket; small cells are
+/// withheld (the answer is narrowed by nationality).
+pub async fn citizen_flow(
+    ctx: &Context,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    interval: Interval,
+) -> Result<CitizenFlow> {
+    let home = ctx.settings.stays.home_state.clone();
+    let query = MovementQuery {
+        from,
+        to,
+        interval,
+        group_by: vec![Dimension::Direction],
+        filters: vec![(Dimension::Nationality, vec![home.clone()])],
+    };
+    query.validate(&ctx.settings.stats)?;
+    let sums = ctx.read(move |c| Ok(count(c, &query)?)).await?;
+    let k = ctx.settings.stats.min_cell_count;
+    let sensitive = DimSet::of(&[Dimension::Nationality]);
+    let mut by_bucket: std::collections::BTreeMap<NaiveDateTime, (i64, i64)> = Default::default();
+    for ((bucket, keys), n) in sums {
+        let e = by_bucket.entry(bucket).or_default();
+        if keys.values().next() == Some("entry") {
+            e.0 += n
+        } else {
+            e.1 += n
+        }
+    }
+    let mut flow = CitizenFlow {
+        nationality: home,
+        buckets: Vec::with_capacity(by_bucket.len()),
+        entries: 0,
+        exits: 0,
+        suppressed_cells: 0,
+    };
+    for (bucket, (entries, exits)) in by_bucket {
+        flow.entries += entries;
+        flow.exits += exits;
+        let shown_entries = suppress(entries, sensitive, k);
+        let shown_exits = suppress(exits, sensitive, k);
+        flow.suppressed_cells +=
+            i64::from(shown_entries.is_none()) + i64::from(shown_exits.is_none());
+        flow.buckets.push(FlowBucket {
+            bucket,
+            entries: shown_entries,
+            exits: shown_exits,
+            net: shown_entries.zip(shown_exits).map(|(a, b)| a - b),
+        });
+    }
+    Ok(flow)
 }
 
 /// Folds pending changes into the counters every `every`, for as long as the runtime lives

@@ -1,13 +1,45 @@
-//! Adding alerts to the watchlist, for the API and the demo alike.
+//! The police's watchlist and the hits it leaves: for the API and the demo alike.
 
+use chrono::NaiveDateTime;
+
+use super::access::{self, AtPost};
+use super::{Caller, Context};
 use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::paging::PageSize;
+use crate::domain::poe::PoeCode;
+use crate::domain::time;
 use crate::domain::watchlist::{NewAlert, Subject};
-use crate::error::Result;
-use crate::store::{self, Db, watchlist::AlertRow};
+use crate::error::{Error, Result};
+use crate::store;
+use crate::store::watchlist::{AlertRow, HitFilter, HitRow};
 
-/// Stores a valid alert, audited as created by `actor`; answers the stored row.
-pub async fn add(db: &Db, alert: NewAlert, actor: Actor) -> Result<AlertRow> {
-    let now = store::now();
+impl AtPost for HitRow {
+    fn poe(&self) -> &PoeCode {
+        &self.poe
+    }
+}
+
+/// The watchlist: live alerts only, or all (removed and lapsed too). Audited.
+pub async fn list(ctx: &Context, caller: &Caller, live_only: bool) -> Result<Vec<AlertRow>> {
+    let actor = caller.actor();
+    ctx.write(move |c| {
+        let now = time::now();
+        let rows = store::watchlist::list(c, live_only, now)?;
+        store::audit::append(
+            c,
+            &actor,
+            now,
+            &[AuditEvent::new("alert.list", "watchlist")],
+        )?;
+        Ok(rows)
+    })
+    .await
+}
+
+/// Stores a valid alert, audited as created by `actor` (a police officer, or the demo);
+/// answers the stored row.
+pub async fn add(ctx: &Context, actor: Actor, alert: NewAlert) -> Result<AlertRow> {
+    let now = time::now();
     let (kind, issuing_state, document_number, surname, given_names, date_of_birth) =
         match &alert.subject {
             Subject::Document {
@@ -43,8 +75,8 @@ pub async fn add(db: &Db, alert: NewAlert, actor: Actor) -> Result<AlertRow> {
         given_names,
         date_of_birth,
         person_key: alert.subject.person_key(),
-        category: alert.category.as_str().to_owned(),
-        action: alert.action.as_str().to_owned(),
+        category: alert.category,
+        action: alert.action,
         reason: alert.reason,
         expires_at: alert.expires_at,
         created_at: now,
@@ -53,7 +85,7 @@ pub async fn add(db: &Db, alert: NewAlert, actor: Actor) -> Result<AlertRow> {
         removed_by: None,
     };
     let stored = row.clone();
-    db.write(move |c| {
+    ctx.write(move |c| {
         store::watchlist::insert(c, &stored)?;
         store::audit::append(
             c,
@@ -63,9 +95,93 @@ pub async fn add(db: &Db, alert: NewAlert, actor: Actor) -> Result<AlertRow> {
                 "alert.create",
                 format!("alert:{}", stored.id),
             )],
-        )
+        )?;
+        Ok(())
     })
     .await?;
     tracing::info!(alert_id = %row.id, kind = %row.kind, action = %row.action, "alert added to the watchlist");
     Ok(row)
+}
+
+/// Takes an alert off the watchlist: kept, marked removed; the removal is audited.
+pub async fn remove(ctx: &Context, caller: &Caller, id: String) -> Result<()> {
+    let (actor, by) = (caller.actor(), caller.name());
+    ctx.write(move |c| {
+        let now = time::now();
+        if !store::watchlist::remove(c, &id, now, &by)? {
+            return Err(Error::NotFound("no such alert on the watchlist".to_owned()));
+        }
+        store::audit::append(
+            c,
+            &actor,
+            now,
+            &[AuditEvent::new("alert.remove", format!("alert:{id}"))],
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+/// What a hit list asks for.
+#[derive(Debug, Clone)]
+pub struct HitsQuery {
+    /// One post (default: every post the caller is posted at).
+    pub poe: Option<PoeCode>,
+    /// Crossings in UTC `[from, to)`.
+    pub between: Option<(NaiveDateTime, NaiveDateTime)>,
+    /// One alert.
+    pub alert_id: Option<String>,
+    /// Only hits not yet acknowledged.
+    pub unacknowledged: bool,
+    /// At most this many.
+    pub limit: PageSize,
+}
+
+/// Hits at the caller's posts, newest crossing first. Audited.
+pub async fn hits(ctx: &Context, caller: &Caller, q: HitsQuery) -> Result<Vec<HitRow>> {
+    let filter = HitFilter {
+        poes: access::list_scope(&caller.principal, q.poe)?,
+        alert_id: q.alert_id,
+        from: q.between.map(|(from, _)| from),
+        to: q.between.map(|(_, to)| to),
+        unacknowledged: q.unacknowledged,
+    };
+    let actor = caller.actor();
+    let limit = q.limit.get();
+    ctx.write(move |c| {
+        let rows = store::watchlist::hits(c, &filter, limit)?;
+        store::audit::append(
+            c,
+            &actor,
+            time::now(),
+            &[AuditEvent::new("alert_hit.list", "alert_hits")],
+        )?;
+        Ok(rows)
+    })
+    .await
+}
+
+/// Acknowledges a hit at the caller's posts (the police have dealt with it); once. Audited.
+pub async fn acknowledge(ctx: &Context, caller: &Caller, id: String) -> Result<HitRow> {
+    let (principal, actor, by) = (caller.principal.clone(), caller.actor(), caller.name());
+    ctx.write(move |c| {
+        access::at_callers_posts(store::watchlist::hit(c, &id)?, &principal, "hit")?;
+        let now = time::now();
+        if !store::watchlist::acknowledge(c, &id, now, &by)? {
+            return Err(Error::Conflict(
+                "the hit is acknowledged already".to_owned(),
+            ));
+        }
+        store::audit::append(
+            c,
+            &actor,
+            now,
+            &[AuditEvent::new(
+                "alert_hit.acknowledge",
+                format!("alert_hit:{id}"),
+            )],
+        )?;
+        store::watchlist::hit(c, &id)?.ok_or_else(|| access::not_found("hit"))
+    })
+    .await
 }

@@ -10,6 +10,7 @@ pub mod counts;
 pub mod declarations;
 pub mod migrations;
 pub mod movements;
+pub mod parsed;
 pub mod poe_systems;
 pub mod poes;
 pub mod schema;
@@ -126,6 +127,21 @@ pub enum StoreError {
 
 /// Result of a store function.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An error that work on a connection can end with: a store error, or a caller's own error
+/// type that can hold one. Lets a service run its transaction with its own errors (a refusal
+/// rolls the transaction back like a database failure does).
+pub trait DbFailure: From<StoreError> + From<DieselError> {
+    /// Whether the database was unreachable (the connection is then checked, and dropped when
+    /// dead).
+    fn is_unavailable(&self) -> bool;
+}
+
+impl DbFailure for StoreError {
+    fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
 
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
@@ -253,9 +269,12 @@ impl std::ops::DerefMut for PooledConn {
 impl PooledConn {
     /// Runs `f`; when it fails because the connection was lost, marks the connection so that
     /// the pool drops it.
-    fn run<T>(&mut self, f: impl FnOnce(&mut DbConnection) -> StoreResult<T>) -> StoreResult<T> {
+    fn run<T, E: DbFailure>(
+        &mut self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let result = f(&mut self.0.conn);
-        if matches!(result, Err(StoreError::Unavailable(_))) && self.0.conn.ping().is_err() {
+        if result.as_ref().is_err_and(DbFailure::is_unavailable) && self.0.conn.ping().is_err() {
             self.0.broken = true;
         }
         self.0.last_used = Instant::now();
@@ -344,29 +363,33 @@ impl Db {
     }
 
     /// Runs read-only work on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: DbFailure + Send + 'static,
     {
         let db = self.clone();
         run_blocking(move || db.get()?.run(f)).await
     }
 
-    /// Runs work in one transaction on the blocking pool; SQLite writers take turns.
-    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    /// Runs work in one transaction on the blocking pool; SQLite writers take turns. The
+    /// transaction commits when `f` answers `Ok`, and rolls back when it answers `Err`.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: DbFailure + Send + 'static,
     {
         let db = self.clone();
         run_blocking(move || db.write_sync(f)).await
     }
 
     /// [`Db::write`] for synchronous callers.
-    pub fn write_sync<T, F>(&self, f: F) -> StoreResult<T>
+    pub fn write_sync<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> StoreResult<T>,
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: DbFailure,
     {
         // Take the turn before the connection, so waiting writers do not hold connections
         // that readers could use.
@@ -379,7 +402,7 @@ impl Db {
 
     /// Whether the database answers, for `/health/ready`.
     pub async fn ping(&self) -> StoreResult<()> {
-        self.read(|conn| {
+        self.read(|conn| -> StoreResult<()> {
             diesel::sql_query("SELECT 1").execute(conn)?;
             Ok(())
         })
@@ -388,28 +411,16 @@ impl Db {
 }
 
 /// Runs `f` on actix's blocking pool inside the current tracing span.
-async fn run_blocking<T, F>(f: F) -> StoreResult<T>
+async fn run_blocking<T, E, F>(f: F) -> Result<T, E>
 where
-    F: FnOnce() -> StoreResult<T> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: DbFailure + Send + 'static,
 {
     let span = tracing::Span::current();
     actix_web::web::block(move || span.in_scope(f))
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-}
-
-/// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so
-/// that what is written reads back identically from either backend.
-pub fn now() -> chrono::NaiveDateTime {
-    truncate_micros(chrono::Utc::now().naive_utc())
-}
-
-/// Truncates to whole microseconds.
-pub fn truncate_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
-    use chrono::Timelike;
-    let nanos = t.nanosecond();
-    t.with_nanosecond(nanos - nanos % 1000).unwrap_or(t)
+        .map_err(|e| E::from(StoreError::Task(e.to_string())))?
 }
 
 #[cfg(test)]

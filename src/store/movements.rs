@@ -1,32 +1,28 @@
-//! Recording movements exactly once, reading them, and voiding them.
-//!
-//! A batch is one transaction of a few statements, whatever its size: find the replays, check
-//! the watchlist, append the changes to the counters, lock the documents, load the neighbours
-//! of every new movement's document, insert all new rows (COPY or multi-row INSERTs), write
-//! the audit entries. Items stay independent because every rule is checked before the
-//! transaction and every replay is sorted out inside it, so nothing in the transaction fails
-//! for one item alone.
+//! Movements in the database: the tuned building blocks that recording, voiding and reading
+//! are made of (the recipe that combines them is `service::movements`). Each takes a
+//! connection inside the caller's transaction.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::parsed::Parsed;
 use super::schema::movements;
 use super::{DbConnection, StoreError, StoreResult};
-use crate::domain::audit::{Actor, AuditEvent};
-use crate::domain::movement::{Direction, NewMovement};
-use crate::domain::poe::Poe;
-use crate::domain::stats::{self, Counted};
-use crate::domain::stays::{self, StayRules};
-use crate::domain::timeline::{self, Crossing, Timeline};
-use crate::domain::traveller::person_key;
-use crate::domain::watchlist::{Action, most_urgent};
+use crate::domain::movement::{Direction, Mode, Purpose};
+use crate::domain::poe::PoeCode;
+use crate::domain::stats::Counted;
+use crate::domain::timeline::{Crossing, Timeline};
+use crate::domain::traveller::{DocumentType, Sex, StateCode};
+use diesel::result::Error as DieselError;
 
 /// A stored movement. Holds personal data: only the HTTP views decide what a caller sees.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable, Insertable)]
-#[diesel(table_name = movements, treat_none_as_default_value = false)]
+/// Enumerations and codes are read through their domain types, so a value the domain does not
+/// allow is an error when read, never a silent default.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = movements)]
 pub struct MovementRow {
     /// UUIDv7.
     pub id: String,
@@ -36,10 +32,12 @@ pub struct MovementRow {
     pub client_event_id: String,
     /// SHA-256 of the normalised payload.
     pub payload_hash: String,
-    /// POE code.
-    pub poe: String,
-    /// `entry` or `exit`.
-    pub direction: String,
+    /// POE.
+    #[diesel(deserialize_as = Parsed<PoeCode>)]
+    pub poe: PoeCode,
+    /// Entry or exit.
+    #[diesel(deserialize_as = Parsed<Direction>)]
+    pub direction: Direction,
     /// When it occurred (UTC).
     pub occurred_at: NaiveDateTime,
     /// When the server received it (UTC).
@@ -47,25 +45,31 @@ pub struct MovementRow {
     /// Who sent it (username or `poe-system:<client id>`).
     pub recorded_by: String,
     /// Mode.
-    pub mode: String,
+    #[diesel(deserialize_as = Parsed<Mode>)]
+    pub mode: Mode,
     /// Purpose.
-    pub purpose: String,
+    #[diesel(deserialize_as = Parsed<Purpose>)]
+    pub purpose: Purpose,
     /// Document type.
-    pub document_type: String,
+    #[diesel(deserialize_as = Parsed<DocumentType>)]
+    pub document_type: DocumentType,
     /// Normalised document number.
     pub document_number: String,
     /// Issuing state.
-    pub issuing_state: String,
+    #[diesel(deserialize_as = Parsed<StateCode>)]
+    pub issuing_state: StateCode,
     /// Nationality.
-    pub nationality: String,
+    #[diesel(deserialize_as = Parsed<StateCode>)]
+    pub nationality: StateCode,
     /// Surname.
     pub surname: String,
     /// Given names.
     pub given_names: String,
     /// Date of birth.
     pub date_of_birth: NaiveDate,
-    /// `F`, `M` or `X`.
-    pub sex: String,
+    /// Sex.
+    #[diesel(deserialize_as = Parsed<Sex>)]
+    pub sex: Sex,
     /// MRZ lines joined by newlines.
     pub mrz: Option<String>,
     /// End of the authorised stay.
@@ -92,18 +96,93 @@ pub struct MovementRow {
     pub void_reason: Option<String>,
 }
 
+/// The insert form of a movement: the row's fields as the columns hold them, borrowed.
+#[derive(Insertable)]
+#[diesel(table_name = movements, treat_none_as_default_value = false)]
+pub struct NewMovementRow<'a> {
+    id: &'a str,
+    principal: &'a str,
+    client_event_id: &'a str,
+    payload_hash: &'a str,
+    poe: &'a str,
+    direction: &'static str,
+    occurred_at: NaiveDateTime,
+    recorded_at: NaiveDateTime,
+    recorded_by: &'a str,
+    mode: &'static str,
+    purpose: &'static str,
+    document_type: &'static str,
+    document_number: &'a str,
+    issuing_state: &'a str,
+    nationality: &'a str,
+    surname: &'a str,
+    given_names: &'a str,
+    date_of_birth: NaiveDate,
+    sex: &'static str,
+    mrz: Option<&'a str>,
+    permitted_until: Option<NaiveDate>,
+    vehicle_registration: Option<&'a str>,
+    vehicle_country: Option<&'a str>,
+    vehicle_category: Option<&'a str>,
+    sequence_anomaly: bool,
+    outside_hours: bool,
+    late: bool,
+    alert_action: Option<&'a str>,
+    voided_at: Option<NaiveDateTime>,
+    voided_by: Option<&'a str>,
+    void_reason: Option<&'a str>,
+}
+
+impl<'a> From<&'a MovementRow> for NewMovementRow<'a> {
+    fn from(r: &'a MovementRow) -> Self {
+        Self {
+            id: &r.id,
+            principal: &r.principal,
+            client_event_id: &r.client_event_id,
+            payload_hash: &r.payload_hash,
+            poe: r.poe.as_str(),
+            direction: r.direction.as_str(),
+            occurred_at: r.occurred_at,
+            recorded_at: r.recorded_at,
+            recorded_by: &r.recorded_by,
+            mode: r.mode.as_str(),
+            purpose: r.purpose.as_str(),
+            document_type: r.document_type.as_str(),
+            document_number: &r.document_number,
+            issuing_state: r.issuing_state.as_str(),
+            nationality: r.nationality.as_str(),
+            surname: &r.surname,
+            given_names: &r.given_names,
+            date_of_birth: r.date_of_birth,
+            sex: r.sex.as_str(),
+            mrz: r.mrz.as_deref(),
+            permitted_until: r.permitted_until,
+            vehicle_registration: r.vehicle_registration.as_deref(),
+            vehicle_country: r.vehicle_country.as_deref(),
+            vehicle_category: r.vehicle_category.as_deref(),
+            sequence_anomaly: r.sequence_anomaly,
+            outside_hours: r.outside_hours,
+            late: r.late,
+            alert_action: r.alert_action.as_deref(),
+            voided_at: r.voided_at,
+            voided_by: r.voided_by.as_deref(),
+            void_reason: r.void_reason.as_deref(),
+        }
+    }
+}
+
 impl MovementRow {
     /// What statistics count of this row.
     pub fn counted(&self) -> Counted<'_> {
         Counted::new(
             self.occurred_at,
-            &self.poe,
-            &self.direction,
-            &self.nationality,
-            &self.sex,
+            self.poe.as_str(),
+            self.direction.as_str(),
+            self.nationality.as_str(),
+            self.sex.as_str(),
             self.date_of_birth,
-            &self.purpose,
-            &self.mode,
+            self.purpose.as_str(),
+            self.mode.as_str(),
         )
     }
 
@@ -112,52 +191,17 @@ impl MovementRow {
         Crossing {
             id: self.id.clone(),
             at: self.occurred_at,
-            direction: if self.direction == "exit" {
-                Direction::Exit
-            } else {
-                Direction::Entry
-            },
-            poe: self.poe.clone(),
-            nationality: self.nationality.clone(),
+            direction: self.direction,
+            poe: self.poe.to_string(),
+            nationality: self.nationality.to_string(),
             permitted_until: self.permitted_until,
         }
     }
-}
 
-/// Who is sending.
-#[derive(Debug, Clone)]
-pub struct Sender {
-    /// Idempotency namespace (`Principal::key`).
-    pub key: String,
-    /// Display name.
-    pub name: String,
-}
-
-/// What recording needs besides the movements.
-#[derive(Debug, Clone)]
-pub struct RecordContext<'a> {
-    /// The POE registry (opening hours).
-    pub registry: &'a [Poe],
-    /// Receipt time.
-    pub recorded_at: NaiveDateTime,
-    /// A movement older than this on receipt is `late`.
-    pub late_after: Duration,
-    /// How stays and trips open, close and end.
-    pub stay_rules: StayRules,
-}
-
-/// What became of one movement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Recorded now, with the ids of the watchlist alerts it matched.
-    Created(Box<MovementRow>, Vec<String>),
-    /// Recorded before with the same payload: the original.
-    Duplicate(Box<MovementRow>),
-    /// The key was used before with another payload.
-    Conflict {
-        /// The movement recorded under that key.
-        existing_id: String,
-    },
+    /// The document's matching key: issuing state and normalised number.
+    pub fn document(&self) -> (&str, &str) {
+        (self.issuing_state.as_str(), &self.document_number)
+    }
 }
 
 /// From how many rows PostgreSQL gets them by COPY rather than INSERT.
@@ -167,12 +211,14 @@ pub const COPY_FROM_ROWS: usize = 32;
 const INSERT_CHUNK: usize = 500;
 
 /// Writes new rows: PostgreSQL by COPY (binary, one round trip; a clash on the idempotency
-/// key fails the whole COPY, and `record`'s caller runs the batch again, when it is a
-/// replay), SQLite by multi-row INSERTs.
-fn insert_rows(conn: &mut DbConnection, rows: &[MovementRow]) -> StoreResult<()> {
+/// key fails the whole COPY, and the service runs the batch again, when it is a replay),
+/// SQLite by multi-row INSERTs.
+pub fn insert_rows(conn: &mut DbConnection, rows: &[MovementRow]) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
+    let rows: Vec<NewMovementRow<'_>> = rows.iter().map(NewMovementRow::from).collect();
+    let rows = rows.as_slice();
     match conn {
         // COPY costs an extra round trip to start; for a handful of rows a prepared INSERT is
         // quicker.
@@ -197,105 +243,6 @@ fn insert_rows(conn: &mut DbConnection, rows: &[MovementRow]) -> StoreResult<()>
     Ok(())
 }
 
-/// Records `items` sent by `sender`, exactly once each. Call inside a transaction.
-///
-/// Only the part that reads and extends document timelines runs under the documents' locks
-/// (see [`lock_documents`]): everything before it (the replays, the new rows, the watchlist,
-/// the changes to the counters) needs none, so that concurrent batches wait for each other as
-/// briefly as they can.
-pub fn record(
-    conn: &mut DbConnection,
-    sender: &Sender,
-    items: &[NewMovement],
-    actor: &Actor,
-    ctx: &RecordContext<'_>,
-) -> StoreResult<Vec<Outcome>> {
-    // Replays: keys this sender used before. Read without a lock: when a concurrent writer
-    // records the same key first, the unique constraint refuses this transaction's insert,
-    // and `service::movements` runs it again, which then finds the replay here.
-    let keys: Vec<&str> = items.iter().map(|m| m.client_event_id.as_str()).collect();
-    let recorded: HashMap<String, MovementRow> = replays(conn, &sender.key, &keys)?
-        .into_iter()
-        .map(|r| (r.client_event_id.clone(), r))
-        .collect();
-
-    // What each item becomes: an outcome now (a replay or a conflict), a new row, or a repeat
-    // of an earlier item of this batch.
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; items.len()];
-    let mut rows: Vec<MovementRow> = Vec::with_capacity(items.len());
-    let mut row_items: Vec<usize> = Vec::with_capacity(items.len());
-    let mut repeats: Vec<(usize, usize)> = Vec::new();
-    let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(items.len());
-    for (i, m) in items.iter().enumerate() {
-        let key = m.client_event_id.as_str();
-        let hash = m.payload_hash();
-        if let Some(existing) = recorded.get(key) {
-            outcomes[i] = Some(if existing.payload_hash == hash {
-                Outcome::Duplicate(Box::new(existing.clone()))
-            } else {
-                Outcome::Conflict {
-                    existing_id: existing.id.clone(),
-                }
-            });
-        } else if let Some(&r) = in_batch.get(key) {
-            if rows[r].payload_hash == hash {
-                repeats.push((i, r));
-            } else {
-                outcomes[i] = Some(Outcome::Conflict {
-                    existing_id: rows[r].id.clone(),
-                });
-            }
-        } else {
-            in_batch.insert(key, rows.len());
-            rows.push(new_row(m, hash, sender, ctx));
-            row_items.push(i);
-        }
-    }
-
-    let hits = check_watchlist(conn, &mut rows, ctx)?;
-    // Their changes to the counters are appended, not upserted: no lock needed either.
-    if cfg!(not(feature = "bench-no-counts")) {
-        let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
-        super::counts::record(conn, &stats::deltas(counted.iter(), 1))?;
-    }
-
-    lock_documents(
-        conn,
-        rows.iter()
-            .map(|r| (r.issuing_state.as_str(), r.document_number.as_str())),
-    )?;
-    let stays = apply_timelines(conn, &mut rows, &ctx.stay_rules)?;
-    insert_rows(conn, &rows)?;
-    super::watchlist::insert_hits(conn, &hits)?;
-    super::stays::upsert(conn, &stays)?;
-    let events: Vec<AuditEvent> = rows
-        .iter()
-        .map(|r| AuditEvent::new("movement.record", format!("movement:{}", r.id)))
-        .collect();
-    super::audit::append(conn, actor, ctx.recorded_at, &events)?;
-
-    for (i, r) in repeats {
-        outcomes[i] = Some(Outcome::Duplicate(Box::new(rows[r].clone())));
-    }
-    let mut hit_alerts: HashMap<&str, Vec<String>> = HashMap::new();
-    for h in &hits {
-        hit_alerts
-            .entry(h.movement_id.as_str())
-            .or_default()
-            .push(h.alert_id.clone());
-    }
-    for (i, row) in row_items.into_iter().zip(rows) {
-        let alerts = hit_alerts.remove(row.id.as_str()).unwrap_or_default();
-        outcomes[i] = Some(Outcome::Created(Box::new(row), alerts));
-    }
-    outcomes
-        .into_iter()
-        .map(|o| {
-            o.ok_or_else(|| StoreError::Task("a movement was left without an outcome".to_owned()))
-        })
-        .collect()
-}
-
 /// The movements `principal` recorded under any of `keys`: one probe of the idempotency index
 /// per key, however the table grows. Asked as `client_event_id = ANY($2)`, PostgreSQL has
 /// been seen to read the whole table instead: with the generic plan it keeps
@@ -310,8 +257,10 @@ CROSS JOIN LATERAL (
      LIMIT 1
 ) AS m";
 
-/// The movements `principal` recorded before under any of `keys`.
-fn replays(
+/// The movements `principal` recorded before under any of `keys`. Read without a lock: when a
+/// concurrent writer records the same key first, the unique constraint refuses the later
+/// insert, and the service runs that batch again, which then finds the replay here.
+pub fn replays(
     conn: &mut DbConnection,
     principal: &str,
     keys: &[&str],
@@ -338,102 +287,6 @@ fn replays(
     }
 }
 
-/// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch),
-/// sets the most urgent action on each that matched, and answers the hits to store.
-fn check_watchlist(
-    conn: &mut DbConnection,
-    fresh: &mut [MovementRow],
-    ctx: &RecordContext<'_>,
-) -> StoreResult<Vec<super::watchlist::HitRow>> {
-    if fresh.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut numbers: Vec<String> = fresh.iter().map(|r| r.document_number.clone()).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    let person_key_of = |r: &MovementRow| person_key(&r.surname, &r.given_names, r.date_of_birth);
-    let mut people: Vec<String> = fresh.iter().map(person_key_of).collect();
-    people.sort_unstable();
-    people.dedup();
-    let matches = super::watchlist::live_matches(conn, &numbers, &people, ctx.recorded_at)?;
-    if matches.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut hits = Vec::new();
-    for row in fresh.iter_mut() {
-        let key = person_key_of(row);
-        let matched: Vec<&super::watchlist::Match> = matches
-            .iter()
-            .filter(|m| {
-                m.document.as_ref().is_some_and(|(state, number)| {
-                    *state == row.issuing_state && *number == row.document_number
-                }) || m.person_key.as_deref() == Some(key.as_str())
-            })
-            .collect();
-        let actions = matched.iter().filter_map(|m| Action::parse(&m.action).ok());
-        row.alert_action = most_urgent(actions).map(|a| a.as_str().to_owned());
-        for m in matched {
-            hits.push(super::watchlist::HitRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                alert_id: m.alert_id.clone(),
-                movement_id: row.id.clone(),
-                poe: row.poe.clone(),
-                occurred_at: row.occurred_at,
-                action: m.action.clone(),
-                created_at: ctx.recorded_at,
-                acknowledged_at: None,
-                acknowledged_by: None,
-            });
-        }
-    }
-    Ok(hits)
-}
-
-/// The row a new movement becomes, every flag but the sequence check set (the benchmarks build
-/// their baseline from it).
-pub fn new_row(
-    m: &NewMovement,
-    payload_hash: String,
-    sender: &Sender,
-    ctx: &RecordContext<'_>,
-) -> MovementRow {
-    let poe = ctx.registry.iter().find(|p| p.code == m.poe.as_str());
-    let t = &m.traveller;
-    MovementRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        principal: sender.key.clone(),
-        client_event_id: m.client_event_id.as_str().to_owned(),
-        payload_hash,
-        poe: m.poe.as_str().to_owned(),
-        direction: m.direction.as_str().to_owned(),
-        occurred_at: m.occurred_at,
-        recorded_at: ctx.recorded_at,
-        recorded_by: sender.name.clone(),
-        mode: m.mode.as_str().to_owned(),
-        purpose: m.purpose.as_str().to_owned(),
-        document_type: t.document_type.as_str().to_owned(),
-        document_number: t.document_number.as_str().to_owned(),
-        issuing_state: t.issuing_state.as_str().to_owned(),
-        nationality: t.nationality.as_str().to_owned(),
-        surname: t.surname.as_str().to_owned(),
-        given_names: t.given_names.as_str().to_owned(),
-        date_of_birth: t.date_of_birth,
-        sex: t.sex.as_str().to_owned(),
-        mrz: m.mrz.as_ref().map(|lines| lines.join("\n")),
-        permitted_until: m.permitted_until,
-        vehicle_registration: m.vehicle.as_ref().map(|v| v.registration.clone()),
-        vehicle_country: m.vehicle.as_ref().map(|v| v.country.as_str().to_owned()),
-        vehicle_category: m.vehicle.as_ref().map(|v| v.category.as_str().to_owned()),
-        sequence_anomaly: false,
-        outside_hours: poe.is_some_and(|p| m.outside_hours(p)),
-        late: m.is_late(ctx.recorded_at, ctx.late_after),
-        alert_action: None,
-        voided_at: None,
-        voided_by: None,
-        void_reason: None,
-    }
-}
-
 /// Documents are locked in stripes: enough that unrelated single posts rarely wait for each
 /// other, few enough that a batch of 1,000 documents holds at most this many advisory locks
 /// (PostgreSQL's shared lock table holds 64 per connection by default).
@@ -453,8 +306,8 @@ fn stripe(issuing_state: &str, document_number: &str) -> i64 {
 /// taken in one sorted order so that two transactions never deadlock. Concurrent writers of
 /// one document thus take turns, and each sees the other's movements when it reads the
 /// document's timeline. SQLite needs none: its writers take turns anyway. (Idempotency keys
-/// need no lock: the unique constraint settles a race, see `record`.)
-fn lock_documents<'a>(
+/// need no lock: the unique constraint settles a race, see [`replays`].)
+pub fn lock_documents<'a>(
     conn: &mut DbConnection,
     documents: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> StoreResult<()> {
@@ -483,79 +336,16 @@ pub fn lock_document(
 }
 
 /// The range of time a batch touches on one document.
-struct Span {
-    issuing_state: String,
-    document_number: String,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-}
-
-/// Loads, per document, its crossings from just before the first new one to just after the
-/// last; then inserts the new ones in order of receipt, flags each whose predecessor went the
-/// same way, and answers the stays and trips that changed: those the new crossings open, and
-/// those their predecessors open (whose next crossing changed).
-fn apply_timelines(
-    conn: &mut DbConnection,
-    fresh: &mut [MovementRow],
-    rules: &StayRules,
-) -> StoreResult<Vec<super::stays::StayRow>> {
-    let mut spans: BTreeMap<(String, String), (NaiveDateTime, NaiveDateTime)> = BTreeMap::new();
-    for r in fresh.iter() {
-        let key = (r.issuing_state.clone(), r.document_number.clone());
-        let span = spans.entry(key).or_insert((r.occurred_at, r.occurred_at));
-        span.0 = span.0.min(r.occurred_at);
-        span.1 = span.1.max(r.occurred_at);
-    }
-    let spans: Vec<Span> = spans
-        .into_iter()
-        .map(|((issuing_state, document_number), (from, to))| Span {
-            issuing_state,
-            document_number,
-            from,
-            to,
-        })
-        .collect();
-    let mut timelines = load_timelines(conn, &spans)?;
-    // Per document, the ids of crossings whose stay may have changed.
-    let mut touched: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for r in fresh.iter_mut() {
-        let doc = (r.issuing_state.clone(), r.document_number.clone());
-        let timeline = timelines.entry(doc.clone()).or_default();
-        let crossing = r.crossing();
-        let previous = timeline.previous(crossing.at, &crossing.id).cloned();
-        r.sequence_anomaly = timeline::is_sequence_anomaly(previous.as_ref(), crossing.direction);
-        let ids = touched.entry(doc).or_default();
-        ids.extend(previous.map(|p| p.id));
-        ids.push(crossing.id.clone());
-        timeline.insert(crossing);
-    }
-    Ok(stays_after(&timelines, touched, rules))
-}
-
-/// The stays, as the timelines now stand, of the touched crossings that open one.
-fn stays_after(
-    timelines: &HashMap<(String, String), Timeline>,
-    touched: BTreeMap<(String, String), Vec<String>>,
-    rules: &StayRules,
-) -> Vec<super::stays::StayRow> {
-    let mut rows = Vec::new();
-    for ((state, number), mut ids) in touched {
-        ids.sort_unstable();
-        ids.dedup();
-        let Some(timeline) = timelines.get(&(state.clone(), number.clone())) else {
-            continue;
-        };
-        for c in timeline
-            .crossings()
-            .iter()
-            .filter(|c| ids.binary_search(&c.id).is_ok())
-        {
-            if let Some(stay) = stays::stay_of(timeline, c, rules) {
-                rows.push(super::stays::StayRow::of(&stay, &state, &number));
-            }
-        }
-    }
-    rows
+#[derive(Debug, Clone)]
+pub struct Span {
+    /// Issuing state.
+    pub issuing_state: String,
+    /// Normalised number.
+    pub document_number: String,
+    /// Earliest crossing of the batch.
+    pub from: NaiveDateTime,
+    /// Latest.
+    pub to: NaiveDateTime,
 }
 
 type Neighbour = (
@@ -610,7 +400,7 @@ CROSS JOIN LATERAL (
 ) AS m";
 
 /// Each span's document timeline: the crossing before it, those within, the one after.
-fn load_timelines(
+pub fn load_timelines(
     conn: &mut DbConnection,
     spans: &[Span],
 ) -> StoreResult<HashMap<(String, String), Timeline>> {
@@ -619,22 +409,24 @@ fn load_timelines(
     let mut add = |state: String, number: String, c: Crossing| {
         found.entry((state, number)).or_default().push(c);
     };
+    // A direction the domain does not know is an error, not an entry.
     let crossing = |id: String,
                     at: NaiveDateTime,
-                    direction: &str,
+                    direction: String,
                     poe: String,
                     nationality: String,
-                    permitted_until| Crossing {
-        id,
-        at,
-        direction: if direction == "exit" {
-            Direction::Exit
-        } else {
-            Direction::Entry
-        },
-        poe,
-        nationality,
-        permitted_until,
+                    permitted_until|
+     -> StoreResult<Crossing> {
+        let direction = Direction::try_from(direction)
+            .map_err(|e| StoreError::Other(DieselError::DeserializationError(Box::new(e))))?;
+        Ok(Crossing {
+            id,
+            at,
+            direction,
+            poe,
+            nationality,
+            permitted_until,
+        })
     };
     match conn {
         DbConnection::Pg(pg) => {
@@ -659,11 +451,11 @@ fn load_timelines(
                     let c = crossing(
                         r.id,
                         r.occurred_at,
-                        &r.direction,
+                        r.direction,
                         r.poe,
                         r.nationality,
                         r.permitted_until,
-                    );
+                    )?;
                     add(r.issuing_state, r.document_number, c);
                 }
             }
@@ -709,7 +501,7 @@ fn load_timelines(
                     add(
                         state,
                         number,
-                        crossing(id, at, &direction, poe, nationality, permitted),
+                        crossing(id, at, direction, poe, nationality, permitted)?,
                     );
                 }
             }
@@ -730,13 +522,24 @@ pub fn by_id(conn: &mut DbConnection, id: &str) -> StoreResult<Option<MovementRo
         .optional()?)
 }
 
+/// The movements of these ids (those that exist), in no particular order.
+pub fn by_ids(conn: &mut DbConnection, ids: &[&str]) -> StoreResult<Vec<MovementRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(movements::table
+        .filter(movements::id.eq_any(ids))
+        .select(MovementRow::as_select())
+        .load(conn)?)
+}
+
 /// Filters of a movement listing.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     /// Only these POEs (`None`: all).
     pub poes: Option<Vec<String>>,
     /// Only this direction.
-    pub direction: Option<String>,
+    pub direction: Option<Direction>,
     /// From (inclusive, UTC).
     pub from: Option<NaiveDateTime>,
     /// To (exclusive, UTC).
@@ -754,7 +557,7 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter, limit: i64) -> StoreResult<
         q = q.filter(movements::poe.eq_any(poes.clone()));
     }
     if let Some(d) = &f.direction {
-        q = q.filter(movements::direction.eq(d.clone()));
+        q = q.filter(movements::direction.eq(d.as_str()));
     }
     if let Some(from) = f.from {
         q = q.filter(movements::occurred_at.ge(from));
@@ -792,47 +595,8 @@ pub fn of_document(
         .load(conn)?)
 }
 
-/// Voids a movement that is not voided yet, taking it out of the counts; answers false when
-/// it was voided already. Call inside a transaction.
-pub fn void(
-    conn: &mut DbConnection,
-    row: &MovementRow,
-    at: NaiveDateTime,
-    by: &str,
-    reason: &str,
-    rules: &StayRules,
-) -> StoreResult<bool> {
-    lock_document(conn, &row.issuing_state, &row.document_number)?;
-    let span = Span {
-        issuing_state: row.issuing_state.clone(),
-        document_number: row.document_number.clone(),
-        from: row.occurred_at,
-        to: row.occurred_at,
-    };
-    let mut timelines = load_timelines(conn, std::slice::from_ref(&span))?;
-    if !mark_voided(conn, &row.id, at, by, reason)? {
-        return Ok(false);
-    }
-    super::counts::record(conn, &stats::deltas([row.counted()].iter(), -1))?;
-
-    // The voided crossing leaves its timeline: its own stay goes, and its predecessor's stay
-    // now runs to whatever follows.
-    let doc = (row.issuing_state.clone(), row.document_number.clone());
-    let timeline = timelines.entry(doc.clone()).or_default();
-    let previous = timeline
-        .previous(row.occurred_at, &row.id)
-        .map(|p| p.id.clone());
-    timeline.remove(&row.id);
-    super::stays::remove(conn, std::slice::from_ref(&row.id))?;
-    let touched: BTreeMap<(String, String), Vec<String>> = [(doc, previous.into_iter().collect())]
-        .into_iter()
-        .collect();
-    super::stays::upsert(conn, &stays_after(&timelines, touched, rules))?;
-    Ok(true)
-}
-
 /// Sets the void columns of a movement that is not voided yet; answers false when it was.
-fn mark_voided(
+pub fn mark_voided(
     conn: &mut DbConnection,
     id: &str,
     at: NaiveDateTime,

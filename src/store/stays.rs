@@ -6,8 +6,8 @@ use diesel::upsert::excluded;
 
 use super::schema::stays;
 use super::{DbConnection, StoreResult};
-use crate::domain::movement::local_time;
-use crate::domain::stays::Stay;
+use crate::domain::stays::{Stay, StayStatus};
+use crate::domain::time::local_time;
 
 /// A stored stay or trip.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -130,17 +130,6 @@ fn upsert_pg(pg: &mut diesel::PgConnection, rows: &[StayRow]) -> StoreResult<()>
 pub fn remove(conn: &mut DbConnection, opening_ids: &[String]) -> StoreResult<()> {
     diesel::delete(stays::table.filter(stays::opening_id.eq_any(opening_ids))).execute(conn)?;
     Ok(())
-}
-
-/// Which stays to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StayStatus {
-    /// Not closed.
-    Open,
-    /// Open past its end, or closed after it.
-    Overstayed,
-    /// Closed.
-    Closed,
 }
 
 /// A page of stays, oldest first.

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::parsed::Parsed;
 use super::schema::{alert_hits, alerts};
-use super::{DbConnection, StoreResult};
+use super::{DbConnection, StoreError, StoreResult};
+use crate::domain::poe::PoeCode;
+use crate::domain::watchlist::{Action, Category, LiveAlert};
 
 /// A stored alert. Holds the police's reason: only police views show it.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -29,9 +32,11 @@ pub struct AlertRow {
     /// Person alerts: normalised name and birth date.
     pub person_key: Option<String>,
     /// Category.
-    pub category: String,
+    #[diesel(deserialize_as = Parsed<Category>, serialize_as = String)]
+    pub category: Category,
     /// Action at the post.
-    pub action: String,
+    #[diesel(deserialize_as = Parsed<Action>, serialize_as = String)]
+    pub action: Action,
     /// The police's reason.
     pub reason: String,
     /// Lapses (UTC).
@@ -49,7 +54,7 @@ pub struct AlertRow {
 /// Adds an alert.
 pub fn insert(conn: &mut DbConnection, row: &AlertRow) -> StoreResult<()> {
     diesel::insert_into(alerts::table)
-        .values(row)
+        .values(row.clone())
         .execute(conn)?;
     Ok(())
 }
@@ -92,26 +97,13 @@ pub fn remove(conn: &mut DbConnection, id: &str, at: NaiveDateTime, by: &str) ->
     Ok(n == 1)
 }
 
-/// A live alert that matched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Match {
-    /// Alert id.
-    pub alert_id: String,
-    /// Action at the post.
-    pub action: String,
-    /// The document it names, when a document alert.
-    pub document: Option<(String, String)>,
-    /// The person key, when a person alert.
-    pub person_key: Option<String>,
-}
-
 /// Live alerts on any of these documents or persons: two indexed look-ups, never a scan.
 pub fn live_matches(
     conn: &mut DbConnection,
     document_numbers: &[String],
     person_keys: &[String],
     now: NaiveDateTime,
-) -> StoreResult<Vec<Match>> {
+) -> StoreResult<Vec<LiveAlert>> {
     type Row = (
         String,
         String,
@@ -153,15 +145,18 @@ pub fn live_matches(
             rows
         }
     };
-    Ok(rows
-        .into_iter()
-        .map(|(alert_id, action, state, number, person_key)| Match {
-            alert_id,
-            action,
-            document: state.zip(number),
-            person_key,
+    rows.into_iter()
+        .map(|(alert_id, action, state, number, person_key)| {
+            Ok(LiveAlert {
+                alert_id,
+                action: Action::try_from(action).map_err(|e| {
+                    StoreError::Other(diesel::result::Error::DeserializationError(Box::new(e)))
+                })?,
+                document: state.zip(number),
+                person_key,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A stored hit.
@@ -175,11 +170,13 @@ pub struct HitRow {
     /// The movement.
     pub movement_id: String,
     /// Where.
-    pub poe: String,
+    #[diesel(deserialize_as = Parsed<PoeCode>, serialize_as = String)]
+    pub poe: PoeCode,
     /// When the crossing occurred (UTC).
     pub occurred_at: NaiveDateTime,
     /// The action shown at the post.
-    pub action: String,
+    #[diesel(deserialize_as = Parsed<Action>, serialize_as = String)]
+    pub action: Action,
     /// Recorded (UTC).
     pub created_at: NaiveDateTime,
     /// Acknowledged by the police (UTC).
@@ -196,7 +193,7 @@ pub fn insert_hits(conn: &mut DbConnection, rows: &[HitRow]) -> StoreResult<()> 
     crate::on_backend!(conn, |c| {
         for chunk in rows.chunks(1000) {
             diesel::insert_into(alert_hits::table)
-                .values(chunk)
+                .values(chunk.to_vec())
                 .execute(c)?;
         }
         Ok::<(), diesel::result::Error>(())

@@ -127,7 +127,7 @@ on_both_backends! {
         app.get("/api/v1/users", Some(&other.sign(&claims).unwrap())).await.expect(401);
 
         // Right key, but expired, wrong issuer, wrong audience, not yet valid.
-        let keys = app.state.auth.keys();
+        let keys = app.state.ctx.auth.keys();
         let now = chrono::Utc::now().timestamp();
         for bad in [
             Claims { exp: now - 3600, iat: now - 4500, nbf: now - 4500, ..claims.clone() },

@@ -506,7 +506,7 @@ impl TestApp {
 
     /// Runs SQL straight against the test's database (to tamper, or to inspect).
     pub fn sql(&self, statement: &str) -> usize {
-        let mut conn = self.state.db.get().expect("connection");
+        let mut conn = self.state.ctx.db.get().expect("connection");
         diesel::sql_query(statement)
             .execute(&mut *conn)
             .expect("sql runs")
@@ -544,7 +544,7 @@ impl TestApp {
     /// Runs statements straight against the database, answering the error text on failure.
     pub fn try_sql(&self, statements: &str) -> Result<(), String> {
         use diesel::connection::SimpleConnection;
-        let mut conn = self.state.db.get().map_err(|e| e.to_string())?;
+        let mut conn = self.state.ctx.db.get().map_err(|e| e.to_string())?;
         conn.batch_execute(statements).map_err(|e| e.to_string())
     }
 
@@ -564,7 +564,7 @@ impl TestApp {
 
     /// Counts rows of a table.
     pub fn count(&self, table_and_filter: &str) -> i64 {
-        let mut conn = self.state.db.get().expect("connection");
+        let mut conn = self.state.ctx.db.get().expect("connection");
         diesel::sql_query(format!("SELECT count(*) AS n FROM {table_and_filter}"))
             .get_result::<Count>(&mut *conn)
             .expect("count")

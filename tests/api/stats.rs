@@ -206,6 +206,7 @@ async fn exact_counts(
     };
     let fold = || async {
         app.state
+            .ctx
             .db
             .write(crossings::store::counts::fold)
             .await
@@ -474,7 +475,7 @@ async fn folding_while_writing_and_reading_loses_and_doubles_nothing_postgres() 
 /// The kept counters (folded and pending) agree with a recount from the movements.
 #[track_caller]
 fn assert_counters_agree_with_a_recount(app: &TestApp) {
-    let mut conn = app.state.db.get().unwrap();
+    let mut conn = app.state.ctx.db.get().unwrap();
     let differences = crossings::store::counts::check(&mut conn).unwrap();
     assert!(differences.is_empty(), "{differences:?}");
 }
@@ -653,10 +654,10 @@ on_both_backends! {
         let query =
             "/api/v1/stats/movements?from=2026-03-01&to=2026-03-05&interval=day&group_by=direction";
         let before = app.get(query, Some(&analyst)).await.expect(200);
-        let recounted = app.state.db.write(crossings::store::counts::rebuild).await.unwrap();
+        let recounted = app.state.ctx.db.write(crossings::store::counts::rebuild).await.unwrap();
         assert_eq!(recounted, 12);
         // Nothing is left pending: the rebuilt counters alone answer.
-        let fold = app.state.db.write(crossings::store::counts::fold).await.unwrap();
+        let fold = app.state.ctx.db.write(crossings::store::counts::fold).await.unwrap();
         assert_eq!(fold.map(|f| f.changes), Some(0));
         let after = app.get(query, Some(&analyst)).await.expect(200);
         assert_eq!(after.body["total"], 12, "{}", after.text);

@@ -1,13 +1,13 @@
-//! Creating and changing user accounts, for the API and the command line alike.
+//! Creating, reading and changing user accounts, for the API and the command line alike.
 
+use super::Context;
 use crate::domain::audit::{Actor, AuditEvent};
+use crate::domain::time;
 use crate::domain::user::{NewPassword, Postings, RoleSet, Username};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::store::users::{UserChanges, UserRow};
-use crate::store::{self, Db, DbConnection, StoreError, StoreResult};
-
-use super::AuthService;
+use crate::store::{self, DbConnection, StoreResult};
 
 /// A valid new account.
 pub struct NewUser {
@@ -57,8 +57,9 @@ impl NewUser {
 /// Changes to an account, each optional.
 #[derive(Default)]
 pub struct UserPatch {
-    /// New password.
-    pub password: Option<NewPassword>,
+    /// New password, as typed: checked against the policy (which needs the account's
+    /// username) by [`update`].
+    pub password: Option<String>,
     /// New roles.
     pub roles: Option<RoleSet>,
     /// New postings.
@@ -84,17 +85,31 @@ fn check_postings_exist(
     Ok((!errors.is_empty()).then_some(errors))
 }
 
-/// What a store transaction answered, beyond database errors.
-enum Outcome<T> {
-    Done(T),
-    Invalid(ValidationErrors),
-    Refused(Error),
+/// Every account, by username.
+pub async fn list(ctx: &Context) -> Result<Vec<UserRow>> {
+    ctx.read(|c| Ok(store::users::list(c)?)).await
+}
+
+/// One account.
+pub async fn get(ctx: &Context, id: String) -> Result<UserRow> {
+    ctx.read(move |c| store::users::by_id(c, &id)?.ok_or_else(no_such_user))
+        .await
+}
+
+/// One account, by login name.
+pub async fn by_username(ctx: &Context, username: String) -> Result<Option<UserRow>> {
+    ctx.read(move |c| Ok(store::users::by_username(c, &username)?))
+        .await
+}
+
+fn no_such_user() -> Error {
+    Error::NotFound("no such user".to_owned())
 }
 
 /// Creates an account.
-pub async fn create(db: &Db, auth: &AuthService, user: NewUser, actor: Actor) -> Result<UserRow> {
-    let hash = auth.hash_password(&user.password).await?;
-    let now = store::now();
+pub async fn create(ctx: &Context, actor: Actor, user: NewUser) -> Result<UserRow> {
+    let hash = ctx.auth.hash_password(&user.password).await?;
+    let now = time::now();
     let row = UserRow {
         id: uuid::Uuid::now_v7().to_string(),
         username: user.username.as_str().to_owned(),
@@ -106,46 +121,44 @@ pub async fn create(db: &Db, auth: &AuthService, user: NewUser, actor: Actor) ->
         updated_at: now,
     };
     let postings = user.postings;
-    let outcome = db
-        .write(move |c| {
-            if let Some(errors) = check_postings_exist(c, &postings)? {
-                return Ok(Outcome::Invalid(errors));
+    ctx.write(move |c| {
+        if let Some(errors) = check_postings_exist(c, &postings)? {
+            return Err(errors.into());
+        }
+        store::users::insert(c, &row).map_err(|e| match e {
+            store::StoreError::Conflict(_) => {
+                Error::Conflict(format!("the username {} is taken", row.username))
             }
-            match store::users::insert(c, &row) {
-                Ok(()) => {}
-                Err(StoreError::Conflict(_)) => {
-                    return Ok(Outcome::Refused(Error::Conflict(format!(
-                        "the username {} is taken",
-                        row.username
-                    ))));
-                }
-                Err(e) => return Err(e),
-            }
-            store::audit::append(
-                c,
-                &actor,
-                now,
-                &[AuditEvent::new("user.create", format!("user:{}", row.id))],
-            )?;
-            Ok(Outcome::Done(row))
-        })
-        .await?;
-    finish(outcome)
+            e => e.into(),
+        })?;
+        store::audit::append(
+            c,
+            &actor,
+            now,
+            &[AuditEvent::new("user.create", format!("user:{}", row.id))],
+        )?;
+        Ok(row)
+    })
+    .await
 }
 
-/// Changes an account. Refuses (409) a change that would leave no active admin.
-pub async fn update(
-    db: &Db,
-    auth: &AuthService,
-    id: String,
-    patch: UserPatch,
-    actor: Actor,
-) -> Result<UserRow> {
+/// Changes an account. Refuses (409) a change that would leave no active admin; a password
+/// change or disabling revokes the account's sessions.
+pub async fn update(ctx: &Context, actor: Actor, id: String, patch: UserPatch) -> Result<UserRow> {
     let hash = match &patch.password {
-        Some(p) => Some(auth.hash_password(p).await?),
+        Some(typed) => {
+            let existing = get(ctx, id.clone()).await?;
+            let username = Username::parse(&existing.username)?;
+            let password = NewPassword::parse(typed, &username).map_err(|e| {
+                let mut errors = ValidationErrors::default();
+                errors.extend_prefixed("password", e);
+                errors
+            })?;
+            Some(ctx.auth.hash_password(&password).await?)
+        }
         None => None,
     };
-    let now = store::now();
+    let now = time::now();
     let changes = UserChanges {
         password_hash: hash,
         roles: patch.roles.as_ref().map(RoleSet::to_storage),
@@ -155,44 +168,27 @@ pub async fn update(
     };
     let postings = patch.postings;
     let password_changed = changes.password_hash.is_some();
-    let outcome = db
-        .write(move |c| {
-            if let Some(p) = &postings {
-                if let Some(errors) = check_postings_exist(c, p)? {
-                    return Ok(Outcome::Invalid(errors));
-                }
+    ctx.write(move |c| {
+        if let Some(p) = &postings {
+            if let Some(errors) = check_postings_exist(c, p)? {
+                return Err(errors.into());
             }
-            let Some(row) = store::users::update(c, &id, &changes)? else {
-                return Ok(Outcome::Refused(Error::NotFound("no such user".to_owned())));
-            };
-            if !store::users::active_admin_exists(c)? {
-                // Returning an error rolls the transaction back.
-                return Err(StoreError::Conflict(
-                    "no active admin would remain".to_owned(),
-                ));
-            }
-            if changes.active == Some(false) || password_changed {
-                store::sessions::revoke_all_of_user(c, &id, now, "account changed")?;
-            }
-            store::audit::append(
-                c,
-                &actor,
-                now,
-                &[AuditEvent::new("user.update", format!("user:{id}"))],
-            )?;
-            Ok(Outcome::Done(row))
-        })
-        .await;
-    match outcome {
-        Err(StoreError::Conflict(m)) => Err(Error::Conflict(m)),
-        other => finish(other?),
-    }
-}
-
-fn finish<T>(outcome: Outcome<T>) -> Result<T> {
-    match outcome {
-        Outcome::Done(v) => Ok(v),
-        Outcome::Invalid(e) => Err(Error::Validation(e)),
-        Outcome::Refused(e) => Err(e),
-    }
+        }
+        let row = store::users::update(c, &id, &changes)?.ok_or_else(no_such_user)?;
+        if !store::users::active_admin_exists(c)? {
+            // Returning an error rolls the transaction back.
+            return Err(Error::Conflict("no active admin would remain".to_owned()));
+        }
+        if changes.active == Some(false) || password_changed {
+            store::sessions::revoke_all_of_user(c, &id, now, "account changed")?;
+        }
+        store::audit::append(
+            c,
+            &actor,
+            now,
+            &[AuditEvent::new("user.update", format!("user:{id}"))],
+        )?;
+        Ok(row)
+    })
+    .await
 }
