@@ -121,18 +121,6 @@ impl DbFailure for Error {
     }
 }
 
-impl From<crate::auth::password::HashError> for Error {
-    fn from(e: crate::auth::password::HashError) -> Self {
-        Self::internal_from("password hashing", e)
-    }
-}
-
-impl From<crate::auth::tokens::TokenError> for Error {
-    fn from(e: crate::auth::tokens::TokenError) -> Self {
-        Self::internal_from("access token", e)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,56 +7,17 @@
 )]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_crossings");
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A command with a clean environment: nothing of the developer's shell leaks in.
-fn crossings(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn");
-    cmd
-}
-
-/// An HTTP client (reqwest is built without a default crypto provider; the service uses ring).
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Process, crossings, free_port, http};
 
 async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/health/ready")).send().await {
-            if r.status().is_success() {
-                return;
-            }
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("server did not become ready");
+    common::wait_ready_async(client, base).await;
 }
 
 async fn post(
@@ -85,7 +46,7 @@ async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer(
         .spawn()
         .expect("binary starts");
     let stdout = child.stdout.take().unwrap();
-    let _server = Server(child);
+    let _server = Process::of(child);
 
     // The generated password is printed once on standard output. The reader keeps draining
     // the pipe afterwards, as a terminal would.
@@ -299,7 +260,7 @@ async fn sigterm_lets_a_batch_in_flight_finish_and_takes_no_new_requests() {
         .spawn()
         .unwrap();
     let pid = child.id();
-    let mut server = Server(child);
+    let mut server = Process::of(child);
     let base = format!("http://127.0.0.1:{port}");
     let client = http();
     wait_ready(&client, &base).await;
@@ -344,7 +305,7 @@ async fn sigterm_lets_a_batch_in_flight_finish_and_takes_no_new_requests() {
         &answer[..answer.len().min(400)]
     );
 
-    let status = server.0.wait().unwrap();
+    let status = server.child().wait().unwrap();
     assert!(status.success(), "exit status {status}");
 }
 
@@ -368,7 +329,7 @@ async fn json_logs_carry_the_request_id_and_no_personal_data() {
             .map_while(Result::ok)
             .collect::<Vec<_>>()
     });
-    let server = Server(child);
+    let server = Process::of(child);
     let base = format!("http://127.0.0.1:{port}");
     let client = http();
     wait_ready(&client, &base).await;
@@ -418,7 +379,7 @@ async fn probe_says_whether_the_service_is_ready() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _server = Server(child);
+    let _server = Process::of(child);
     wait_ready(&http(), &format!("http://127.0.0.1:{port}")).await;
     let up = crossings(dir.path())
         .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
@@ -480,7 +441,7 @@ async fn demo_loads_traffic_and_prints_a_login_per_role_that_works() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let _server = Server(child);
+    let _server = Process::of(child);
     let base = format!("http://127.0.0.1:{port}");
     let client = http();
     wait_ready(&client, &base).await;

@@ -9,25 +9,21 @@
     reason = "test code: a panic is a test failure"
 )]
 
+mod common;
 #[path = "api/helpers.rs"]
 mod helpers;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use common::postgres::PrivatePostgres;
+use common::{Process, free_port};
 use helpers::{ADMIN_PASSWORD, Backend, TestApp, minutes_ago, movement, spawn_app};
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
 
 fn batch_of(n: usize, prefix: &str) -> Value {
     let at = minutes_ago(10);
@@ -118,64 +114,38 @@ async fn a_dropped_batch_replayed_is_recorded_once_postgres() {
 
 /// The service as a separate process, so that it can be killed.
 struct Service {
-    child: Option<Child>,
+    process: Process,
     port: u16,
     url: String,
 }
 
 impl Service {
     fn start(database_url: &str, port: u16) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_crossings"))
-            .env("DATABASE_URL", database_url)
+        let mut cmd = Command::new(common::BIN);
+        cmd.env("DATABASE_URL", database_url)
             .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
             .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("CROSSINGS_CONFIG_DIR", "/nonexistent")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .env("RUST_LOG", "error");
         Self {
-            child: Some(child),
+            process: Process::spawn(cmd, None),
             port,
             url: database_url.to_owned(),
         }
     }
 
     async fn wait_ready(&self, client: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(r) = client
-                .get(format!("http://127.0.0.1:{}/health/ready", self.port))
-                .send()
-                .await
-            {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("service not ready");
+        common::wait_ready_async(client, &format!("http://127.0.0.1:{}", self.port)).await;
     }
 
+    /// SIGKILL: no chance to finish anything.
     fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SIGKILL: no chance to finish anything.
-            c.kill().unwrap();
-            c.wait().unwrap();
-        }
+        self.process.kill();
     }
 
     fn restart(&mut self) {
         self.kill();
         *self = Self::start(&self.url.clone(), self.port);
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 
@@ -353,111 +323,6 @@ async fn sigkill_under_load_loses_nothing_and_duplicates_nothing_postgres() {
 }
 
 /// A PostgreSQL cluster of this test's own, so that restarting it disturbs no other test.
-struct PrivatePostgres {
-    dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl PrivatePostgres {
-    fn bin(name: &str) -> Option<std::path::PathBuf> {
-        let root = std::path::Path::new("/usr/lib/postgresql");
-        let mut versions: Vec<_> = std::fs::read_dir(root)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        versions.sort();
-        versions
-            .into_iter()
-            .rev()
-            .map(|v| v.join("bin").join(name))
-            .find(|p| p.exists())
-    }
-
-    fn as_owner(program: &std::path::Path) -> Command {
-        // PostgreSQL refuses to run as root.
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| o.stdout == b"0\n")
-            .unwrap_or(false);
-        if root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        } else {
-            Command::new(program)
-        }
-    }
-
-    fn start() -> Option<Self> {
-        let initdb = Self::bin("initdb")?;
-        let dir = tempfile::tempdir().ok()?;
-        let _ = Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(dir.path())
-            .status();
-        let _ = Command::new("chmod").args(["755"]).arg(dir.path()).status();
-        let data = dir.path().join("data");
-        let ok = Self::as_owner(&initdb)
-            .args(["-D"])
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "--no-sync"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?
-            .success();
-        if !ok {
-            return None;
-        }
-        let pg = Self {
-            dir,
-            port: free_port(),
-        };
-        pg.ctl(&[
-            "start",
-            "-w",
-            "-o",
-            &format!("-p {} -k {} -c fsync=off", pg.port, pg.dir.path().display()),
-        ]);
-        Some(pg)
-    }
-
-    fn ctl(&self, args: &[&str]) {
-        let pg_ctl = Self::bin("pg_ctl").unwrap();
-        let log = self.dir.path().join("log");
-        let status = Self::as_owner(&pg_ctl)
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .arg("-l")
-            .arg(&log)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "pg_ctl {args:?} failed");
-    }
-
-    fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let pg_ctl = Self::bin("pg_ctl").unwrap();
-        let _ = Self::as_owner(&pg_ctl)
-            .arg("-D")
-            .arg(self.dir.path().join("data"))
-            .args(["stop", "-m", "immediate"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
 #[actix_web::test]
 async fn a_postgres_restart_under_load_is_a_clean_503_and_the_service_recovers() {
     let Some(pg) = PrivatePostgres::start() else {

@@ -21,6 +21,12 @@ pub struct HashCost {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+impl From<HashError> for crate::error::Error {
+    fn from(e: HashError) -> Self {
+        Self::internal_from("password hashing", e)
+    }
+}
+
 fn hasher(cost: HashCost) -> Result<Argon2<'static>, HashError> {
     let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
         .map_err(|e| HashError(e.to_string()))?;

@@ -38,6 +38,12 @@ pub struct Claims {
 #[error("invalid access token: {0}")]
 pub struct TokenError(String);
 
+impl From<TokenError> for crate::error::Error {
+    fn from(e: TokenError) -> Self {
+        Self::internal_from("access token", e)
+    }
+}
+
 /// Signs and checks access tokens.
 #[derive(Clone)]
 pub struct TokenKeys {
