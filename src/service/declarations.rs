@@ -1,6 +1,5 @@
 //! Customs declarations by LRA on movements with a vehicle at their posts.
 
-use super::access;
 use super::{Caller, Context};
 use crate::domain::audit::AuditEvent;
 use crate::domain::declaration::Declaration;
@@ -19,11 +18,7 @@ pub async fn create(
 ) -> Result<DeclarationRow> {
     let (principal, actor, by) = (caller.principal.clone(), caller.actor(), caller.name());
     ctx.write(move |c| {
-        let m = access::at_callers_posts(
-            store::movements::by_id(c, &movement_id)?,
-            &principal,
-            "movement",
-        )?;
+        let m = super::movements::at_posts(c, &principal, &movement_id)?;
         if m.vehicle_registration.is_none() {
             return Err(ValidationErrors::one(
                 "movement",
@@ -65,14 +60,7 @@ pub async fn list(
 ) -> Result<Vec<DeclarationRow>> {
     let (principal, actor) = (caller.principal.clone(), caller.actor());
     ctx.write(move |c| {
-        let m = access::at_callers_posts(
-            store::movements::by_id(c, &movement_id)?,
-            &principal,
-            "movement",
-        )?;
-        if !access::may_read_movement(&principal, m.vehicle_registration.is_some()) {
-            return Err(access::not_found("movement"));
-        }
+        super::movements::readable(c, &principal, &movement_id)?;
         let rows = store::declarations::of_movement(c, &movement_id)?;
         store::audit::append(
             c,

@@ -15,6 +15,7 @@ use chrono::{Duration, NaiveDateTime};
 
 use super::access::{self, AtPost};
 use super::{Caller, Context};
+use crate::auth::Principal;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::movement::{Direction, MovementInput, NewMovement, Rules, VoidReason};
 use crate::domain::paging::{Page, PageSize};
@@ -493,15 +494,36 @@ fn stays_after(
     out
 }
 
+/// The movement `id` when it is at one of the caller's posts; else "not found".
+pub(super) fn at_posts(
+    c: &mut DbConnection,
+    principal: &Principal,
+    id: &str,
+) -> Result<MovementRow> {
+    access::at_callers_posts(rows::by_id(c, id)?, principal, "movement")
+}
+
+/// The movement `id` when the caller may read it: at one of its posts, and for LRA only with a
+/// vehicle; else "not found".
+pub(super) fn readable(
+    c: &mut DbConnection,
+    principal: &Principal,
+    id: &str,
+) -> Result<MovementRow> {
+    let row = at_posts(c, principal, id)?;
+    if access::may_read_movement(principal, row.vehicle_registration.is_some()) {
+        Ok(row)
+    } else {
+        Err(access::not_found("movement"))
+    }
+}
+
 /// Reads one movement at the caller's posts (LRA: one with a vehicle), writing the read to
 /// the audit log.
 pub async fn read_one(ctx: &Context, caller: &Caller, id: String) -> Result<MovementRow> {
     let (principal, actor) = (caller.principal.clone(), caller.actor());
     ctx.write(move |c| {
-        let row = access::at_callers_posts(rows::by_id(c, &id)?, &principal, "movement")?;
-        if !access::may_read_movement(&principal, row.vehicle_registration.is_some()) {
-            return Err(access::not_found("movement"));
-        }
+        let row = readable(c, &principal, &id)?;
         store::audit::append(
             c,
             &actor,
@@ -585,7 +607,7 @@ pub async fn void(
     let rules = stay_rules(&ctx.settings.stays);
     let row = ctx
         .write(move |c| {
-            let row = access::at_callers_posts(rows::by_id(c, &id)?, &principal, "movement")?;
+            let row = at_posts(c, &principal, &id)?;
             let now = time::now();
             if !void_row(c, &row, now, &by, reason.as_str(), &rules)? {
                 return Err(Error::Conflict(
