@@ -247,7 +247,7 @@ fn interval(errors: &mut ValidationErrors, raw: &Option<String>) -> Option<Inter
 /// late arrivals and voids included.
 #[utoipa::path(get, path = "/api/v1/stats/movements", tag = "statistics", params(MovementStatsQuery), security(("bearer" = [])),
     responses(
-        (status = 200, description = "JSON, or CSV with the same rows", body = MovementStats),
+        (status = 200, description = "JSON, or CSV with the same rows (and a local `date`, `time` by the hour, and `poe_name` beside `poe`)", body = MovementStats),
         (status = 422, description = "Unknown interval or dimension, a personal field, `from` not before `to`, or a span too long for the interval", body = super::error::Problem),
     ))]
 pub async fn movements(
@@ -287,12 +287,29 @@ pub async fn movements(
     let answer = service::movements(&state.db, query, state.settings.stats.min_cell_count).await?;
 
     if csv_wanted {
-        let mut header = vec!["bucket"];
-        header.extend(group_by.iter().map(|d| d.as_str()));
+        // For spreadsheets: the local date (and time, by the hour) beside the instant, and the
+        // post's name beside its code.
+        let names = if group_by.contains(&Dimension::Poe) {
+            poe_names(&state).await?
+        } else {
+            Default::default()
+        };
+        let mut header = csv_bucket_header(interval);
+        for d in &group_by {
+            header.push(d.as_str());
+            if *d == Dimension::Poe {
+                header.push("poe_name");
+            }
+        }
         header.push("count");
         let rows = answer.rows.into_iter().map(|r| {
-            let mut v = vec![format_bucket(r.bucket)];
-            v.extend(r.keys.values().map(str::to_owned));
+            let mut v = csv_bucket_cells(r.bucket, interval);
+            for (d, value) in group_by.iter().zip(r.keys.values()) {
+                v.push(value.to_owned());
+                if *d == Dimension::Poe {
+                    v.push(names.get(value).cloned().unwrap_or_default());
+                }
+            }
             v.push(r.count.map(|n| n.to_string()).unwrap_or_default());
             v
         });
@@ -319,6 +336,33 @@ pub async fn movements(
             min_cell_count: state.settings.stats.min_cell_count,
         },
     )
+}
+
+/// The first columns of a CSV row: the bucket as an instant, then its local date, then (by
+/// the hour) its local time.
+fn csv_bucket_header(interval: Interval) -> Vec<&'static str> {
+    match interval {
+        Interval::Hour => vec!["bucket", "date", "time"],
+        _ => vec!["bucket", "date"],
+    }
+}
+
+/// The cells under [`csv_bucket_header`] for a bucket (local start).
+fn csv_bucket_cells(local: NaiveDateTime, interval: Interval) -> Vec<String> {
+    let mut cells = vec![format_bucket(local), local.format("%Y-%m-%d").to_string()];
+    if interval == Interval::Hour {
+        cells.push(local.format("%H:%M").to_string());
+    }
+    cells
+}
+
+/// Each post's name by its code.
+async fn poe_names(state: &AppState) -> Result<std::collections::HashMap<String, String>> {
+    let registry = state.registry.get(&state.db).await?;
+    Ok(registry
+        .iter()
+        .map(|p| (p.code.clone(), p.name.clone()))
+        .collect())
 }
 
 /// A JSON answer written into a buffer of `size` bytes to start with.
@@ -583,6 +627,8 @@ pub struct CitizenFlowQuery {
     pub to: Option<String>,
     /// `hour`, `day` (default), `week` or `month`.
     pub interval: Option<String>,
+    /// Only these POEs (comma-separated codes; default all).
+    pub poe: Option<String>,
     /// `json` or `csv`.
     pub format: Option<String>,
 }
@@ -609,6 +655,8 @@ pub struct CitizenFlow {
     pub timezone: &'static str,
     /// The citizens' state.
     pub nationality: String,
+    /// The POEs counted, or null for all.
+    pub poe: Option<Vec<String>>,
     /// Buckets with any movement.
     pub rows: Vec<FlowRow>,
     /// Total entries.
@@ -637,6 +685,9 @@ pub async fn citizen_flow(
         .unwrap_or(false);
     let range = range(&mut errors, &q.from, &q.to);
     let interval = interval(&mut errors, &q.interval);
+    let poes = filter_values(&mut errors, "poe", &q.poe, |v| {
+        PoeCode::parse(v).map(|c| c.to_string())
+    });
     if !errors.is_empty() {
         return Err(errors.into());
     }
@@ -644,12 +695,16 @@ pub async fn citizen_flow(
         return Err(ValidationErrors::one("", "invalid query").into());
     };
     let home = state.settings.stays.home_state.clone();
+    let mut filters: Filters = vec![(Dimension::Nationality, vec![home.clone()])];
+    if let Some(poes) = &poes {
+        filters.push((Dimension::Poe, poes.clone()));
+    }
     let query = MovementQuery {
         from,
         to,
         interval,
         group_by: vec![Dimension::Direction],
-        filters: vec![(Dimension::Nationality, vec![home.clone()])],
+        filters,
     };
     query.validate(&state.settings.stats)?;
     let db = state.db.clone();
@@ -669,6 +724,7 @@ pub async fn citizen_flow(
         interval: interval.as_str().to_owned(),
         timezone: LESOTHO_TZ,
         nationality: home,
+        poe: poes,
         rows: Vec::new(),
         entries: 0,
         exits: 0,
@@ -676,6 +732,7 @@ pub async fn citizen_flow(
         suppressed_cells: 0,
         min_cell_count: k,
     };
+    let by_bucket_rows: Vec<NaiveDateTime> = by_bucket.keys().copied().collect();
     for (bucket, (entries, exits)) in by_bucket {
         flow.entries += entries;
         flow.exits += exits;
@@ -693,15 +750,14 @@ pub async fn citizen_flow(
     flow.net = flow.entries - flow.exits;
     if csv_wanted {
         let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        let lines = flow
-            .rows
-            .into_iter()
-            .map(|r| vec![r.bucket, num(r.entries), num(r.exits), num(r.net)]);
-        return Ok(csv::response(
-            "citizen-flow.csv",
-            &["bucket", "entries", "exits", "net"],
-            lines,
-        ));
+        let mut header = csv_bucket_header(interval);
+        header.extend(["entries", "exits", "net"]);
+        let lines = by_bucket_rows.into_iter().zip(flow.rows).map(|(local, r)| {
+            let mut v = csv_bucket_cells(local, interval);
+            v.extend([num(r.entries), num(r.exits), num(r.net)]);
+            v
+        });
+        return Ok(csv::response("citizen-flow.csv", &header, lines));
     }
     Ok(HttpResponse::Ok().json(flow))
 }
