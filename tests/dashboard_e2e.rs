@@ -1,8 +1,9 @@
 //! The dashboard end to end: `crossings demo` in a fresh folder, the server on a free port,
 //! and `tests/e2e/dashboard.e2e.mjs` driving headless Chromium (Debian's `/usr/bin/chromium`)
 //! through playwright-core. Skipped when node, `tests/e2e/node_modules` or Chromium is missing,
-//! unless `CROSSINGS_REQUIRE_E2E=1`. Set up with `cd tests/e2e && npm ci`. The screenshot goes
-//! to `target/e2e/dashboard.png`.
+//! unless `CROSSINGS_REQUIRE_E2E=1`. Set up with `cd tests/e2e && npm ci`. Screenshots (desktop
+//! 1366×900 and phone 390×844, English and Sesotho, a drill-down, the print view) and a PDF of
+//! the print view go to `target/e2e/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
@@ -13,6 +14,19 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_crossings");
+
+/// What the browser test leaves in `target/e2e/`.
+const EXPECTED: [&str; 9] = [
+    "desktop-en.png",
+    "desktop-st.png",
+    "drill-down-desktop-en.png",
+    "print-view-en.png",
+    "dashboard-print.pdf",
+    "phone-en.png",
+    "phone-en-full.png",
+    "phone-st.png",
+    "phone-st-full.png",
+];
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The server, killed when the test ends however it ends.
@@ -100,10 +114,11 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
         return;
     }
 
-    // Ten days of demo traffic and one login per role.
+    // Fifteen days of demo traffic (a week and the week before it, for comparisons) and one
+    // login per role.
     let dir = tempfile::tempdir().unwrap();
     let demo = crossings(dir.path())
-        .args(["demo", "--days", "10"])
+        .args(["demo", "--days", "15"])
         .output()
         .expect("crossings demo runs");
     let out = String::from_utf8_lossy(&demo.stdout);
@@ -146,15 +161,16 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
     // The browser test, with a time limit of its own.
     let shot_dir = root.join("target/e2e");
     std::fs::create_dir_all(&shot_dir).unwrap();
-    let screenshot = shot_dir.join("dashboard.png");
-    let _ = std::fs::remove_file(&screenshot);
+    for name in EXPECTED {
+        let _ = std::fs::remove_file(shot_dir.join(name));
+    }
     let mut node = Command::new("node")
         .current_dir(&e2e)
         .arg("dashboard.e2e.mjs")
         .arg(format!("http://127.0.0.1:{port}"))
         .arg(&username)
         .arg(&password)
-        .arg(&screenshot)
+        .arg(&shot_dir)
         .spawn()
         .expect("node starts");
     let deadline = Instant::now() + Duration::from_secs(360);
@@ -177,11 +193,14 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
         "the dashboard end-to-end test failed ({status}); server log:\n{}",
         tail(&log)
     );
-    assert!(
-        screenshot.exists(),
-        "no screenshot at {}",
-        screenshot.display()
-    );
-    eprintln!("dashboard screenshot: {}", screenshot.display());
+    for name in EXPECTED {
+        let file = shot_dir.join(name);
+        assert!(
+            file.metadata().is_ok_and(|m| m.len() > 10_000),
+            "no {} (or an empty one)",
+            file.display()
+        );
+    }
+    eprintln!("dashboard screenshots and PDF: {}", shot_dir.display());
     drop(server);
 }
