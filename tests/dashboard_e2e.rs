@@ -1,46 +1,33 @@
 //! The dashboard end to end: `crossings demo` in a fresh folder, the server on a free port,
 //! and `tests/e2e/dashboard.e2e.mjs` driving headless Chromium (Debian's `/usr/bin/chromium`)
 //! through playwright-core. Skipped when node, `tests/e2e/node_modules` or Chromium is missing,
-//! unless `CROSSINGS_REQUIRE_E2E=1`. Set up with `cd tests/e2e && npm ci`. The screenshot goes
-//! to `target/e2e/dashboard.png`.
+//! unless `CROSSINGS_REQUIRE_E2E=1`. Set up with `cd tests/e2e && npm ci`. Screenshots (desktop
+//! 1366×900 and phone 390×844, English and Sesotho, a drill-down, the print view) and a PDF of
+//! the print view go to `target/e2e/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_crossings");
+use common::{Process, crossings, free_port, tail};
+
+/// What the browser test leaves in `target/e2e/`.
+const EXPECTED: [&str; 9] = [
+    "desktop-en.png",
+    "desktop-st.png",
+    "drill-down-desktop-en.png",
+    "print-view-en.png",
+    "dashboard-print.pdf",
+    "phone-en.png",
+    "phone-en-full.png",
+    "phone-st.png",
+    "phone-st-full.png",
+];
 const CHROMIUM: &str = "/usr/bin/chromium";
-
-/// The server, killed when the test ends however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A command with a clean environment: nothing of the developer's shell leaks in.
-fn crossings(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn");
-    cmd
-}
 
 /// What is missing to run the test, if anything.
 fn missing_prerequisite(e2e: &Path) -> Option<String> {
@@ -64,29 +51,6 @@ fn missing_prerequisite(e2e: &Path) -> Option<String> {
     None
 }
 
-/// `GET /health/ready` answered 200.
-fn ready(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = format!(
-        "GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    );
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.1 200")
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(30)..].join("\n")
-}
-
 #[test]
 fn the_dashboard_works_in_headless_chromium_against_demo_data() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -100,10 +64,11 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
         return;
     }
 
-    // Ten days of demo traffic and one login per role.
+    // Fifteen days of demo traffic (a week and the week before it, for comparisons) and one
+    // login per role.
     let dir = tempfile::tempdir().unwrap();
     let demo = crossings(dir.path())
-        .args(["demo", "--days", "10"])
+        .args(["demo", "--days", "15"])
         .output()
         .expect("crossings demo runs");
     let out = String::from_utf8_lossy(&demo.stdout);
@@ -122,23 +87,18 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
     // The server, on a free port in the same folder (SQLite under ./data).
     let port = free_port();
     let log = dir.path().join("server.log");
-    let log_file = std::fs::File::create(&log).unwrap();
-    let server = crossings(dir.path())
-        .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::from(log_file.try_clone().unwrap()))
-        .stderr(Stdio::from(log_file))
-        .spawn()
-        .expect("the server starts");
-    let mut server = Server(server);
+    let mut cmd = crossings(dir.path());
+    cmd.env("CROSSINGS_BIND", format!("127.0.0.1:{port}"));
+    let mut server = Process::spawn(cmd, Some(&log));
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready(port) {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            panic!("the server exited with {status}:\n{}", tail(&log));
+    while !common::ready(port) {
+        if let Some(status) = server.child().try_wait().unwrap() {
+            panic!("the server exited with {status}:\n{}", tail(&log, 30));
         }
         assert!(
             Instant::now() < deadline,
             "the server was not ready within 60 s:\n{}",
-            tail(&log)
+            tail(&log, 30)
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -146,15 +106,16 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
     // The browser test, with a time limit of its own.
     let shot_dir = root.join("target/e2e");
     std::fs::create_dir_all(&shot_dir).unwrap();
-    let screenshot = shot_dir.join("dashboard.png");
-    let _ = std::fs::remove_file(&screenshot);
+    for name in EXPECTED {
+        let _ = std::fs::remove_file(shot_dir.join(name));
+    }
     let mut node = Command::new("node")
         .current_dir(&e2e)
         .arg("dashboard.e2e.mjs")
         .arg(format!("http://127.0.0.1:{port}"))
         .arg(&username)
         .arg(&password)
-        .arg(&screenshot)
+        .arg(&shot_dir)
         .spawn()
         .expect("node starts");
     let deadline = Instant::now() + Duration::from_secs(360);
@@ -167,7 +128,7 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
             let _ = node.wait();
             panic!(
                 "the browser test took more than 6 minutes; server log:\n{}",
-                tail(&log)
+                tail(&log, 30)
             );
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -175,13 +136,16 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
     assert!(
         status.success(),
         "the dashboard end-to-end test failed ({status}); server log:\n{}",
-        tail(&log)
+        tail(&log, 30)
     );
-    assert!(
-        screenshot.exists(),
-        "no screenshot at {}",
-        screenshot.display()
-    );
-    eprintln!("dashboard screenshot: {}", screenshot.display());
+    for name in EXPECTED {
+        let file = shot_dir.join(name);
+        assert!(
+            file.metadata().is_ok_and(|m| m.len() > 10_000),
+            "no {} (or an empty one)",
+            file.display()
+        );
+    }
+    eprintln!("dashboard screenshots and PDF: {}", shot_dir.display());
     drop(server);
 }

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 
 const INDEX: &str = include_str!("dashboard/index.html");
 const APP_JS: &str = include_str!("dashboard/app.js");
+const I18N_JS: &str = include_str!("dashboard/i18n.js");
 const STYLE: &str = include_str!("dashboard/style.css");
 
 /// The page's content security policy: its own scripts and styles only, API calls to this
@@ -39,6 +40,11 @@ pub async fn app_js() -> HttpResponse {
     asset("text/javascript; charset=utf-8", APP_JS)
 }
 
+/// Its words, one table per language (English, Sesotho).
+pub async fn i18n_js() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", I18N_JS)
+}
+
 /// Its styles.
 pub async fn style() -> HttpResponse {
     asset("text/css; charset=utf-8", STYLE)
@@ -49,5 +55,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/dashboard", web::get().to(redirect))
         .route("/dashboard/", web::get().to(index))
         .route("/dashboard/app.js", web::get().to(app_js))
+        .route("/dashboard/i18n.js", web::get().to(i18n_js))
         .route("/dashboard/style.css", web::get().to(style));
 }

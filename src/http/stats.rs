@@ -250,7 +250,7 @@ fn interval(errors: &mut ValidationErrors, raw: &Option<String>) -> Option<Inter
 /// late arrivals and voids included.
 #[utoipa::path(get, path = "/api/v1/stats/movements", tag = "statistics", params(MovementStatsQuery), security(("bearer" = [])),
     responses(
-        (status = 200, description = "JSON, or CSV with the same rows", body = MovementStats),
+        (status = 200, description = "JSON, or CSV with the same rows (and a local `date`, `time` by the hour, and `poe_name` beside `poe`)", body = MovementStats),
         (status = 422, description = "Unknown interval or dimension, a personal field, `from` not before `to`, or a span too long for the interval", body = super::error::Problem),
     ))]
 pub async fn movements(
@@ -289,12 +289,29 @@ pub async fn movements(
     let answer = service::movements(&state.ctx, query).await?;
 
     if csv_wanted {
-        let mut header = vec!["bucket"];
-        header.extend(group_by.iter().map(|d| d.as_str()));
+        // For spreadsheets: the local date (and time, by the hour) beside the instant, and the
+        // post's name beside its code.
+        let names = if group_by.contains(&Dimension::Poe) {
+            poe_names(&state).await?
+        } else {
+            Default::default()
+        };
+        let mut header = csv_bucket_header(interval);
+        for d in &group_by {
+            header.push(d.as_str());
+            if *d == Dimension::Poe {
+                header.push("poe_name");
+            }
+        }
         header.push("count");
         let rows = answer.rows.into_iter().map(|r| {
-            let mut v = vec![format_bucket(r.bucket)];
-            v.extend(r.keys.values().map(str::to_owned));
+            let mut v = csv_bucket_cells(r.bucket, interval);
+            for (d, value) in group_by.iter().zip(r.keys.values()) {
+                v.push(value.to_owned());
+                if *d == Dimension::Poe {
+                    v.push(names.get(value).cloned().unwrap_or_default());
+                }
+            }
             v.push(r.count.map(|n| n.to_string()).unwrap_or_default());
             v
         });
@@ -321,6 +338,33 @@ pub async fn movements(
             min_cell_count: state.settings().stats.min_cell_count,
         },
     )
+}
+
+/// The first columns of a CSV row: the bucket as an instant, then its local date, then (by
+/// the hour) its local time.
+fn csv_bucket_header(interval: Interval) -> Vec<&'static str> {
+    match interval {
+        Interval::Hour => vec!["bucket", "date", "time"],
+        _ => vec!["bucket", "date"],
+    }
+}
+
+/// The cells under [`csv_bucket_header`] for a bucket (local start).
+fn csv_bucket_cells(local: NaiveDateTime, interval: Interval) -> Vec<String> {
+    let mut cells = vec![format_bucket(local), local.format("%Y-%m-%d").to_string()];
+    if interval == Interval::Hour {
+        cells.push(local.format("%H:%M").to_string());
+    }
+    cells
+}
+
+/// Each post's name by its code.
+async fn poe_names(state: &AppState) -> Result<std::collections::HashMap<String, String>> {
+    let registry = crate::service::poes::registry(&state.ctx).await?;
+    Ok(registry
+        .iter()
+        .map(|p| (p.code.clone(), p.name.clone()))
+        .collect())
 }
 
 /// A JSON answer written into a buffer of `size` bytes to start with.
@@ -556,6 +600,8 @@ pub struct CitizenFlowQuery {
     pub to: Option<String>,
     /// `hour`, `day` (default), `week` or `month`.
     pub interval: Option<String>,
+    /// Only these POEs (comma-separated codes; default all).
+    pub poe: Option<String>,
     /// `json` or `csv`.
     pub format: Option<String>,
 }
@@ -582,6 +628,8 @@ pub struct CitizenFlow {
     pub timezone: &'static str,
     /// The citizens' state.
     pub nationality: String,
+    /// The POEs counted, or null for all.
+    pub poe: Option<Vec<String>>,
     /// Buckets with any movement.
     pub rows: Vec<FlowRow>,
     /// Total entries.
@@ -610,20 +658,22 @@ pub async fn citizen_flow(
         .unwrap_or(false);
     let range = range(&mut errors, &q.from, &q.to);
     let interval = interval(&mut errors, &q.interval);
+    let poes = filter_values(&mut errors, "poe", &q.poe, PoeCode::parse);
     if !errors.is_empty() {
         return Err(errors.into());
     }
     let (Some((from, to)), Some(interval)) = (range, interval) else {
         return Err(ValidationErrors::one("", "invalid query").into());
     };
-    let answer = service::citizen_flow(&state.ctx, from, to, interval).await?;
+    let answer = service::citizen_flow(&state.ctx, from, to, interval, poes.clone()).await?;
     let flow = CitizenFlow {
         interval: interval.as_str().to_owned(),
         timezone: LESOTHO_TZ,
         nationality: answer.nationality,
+        poe: poes.map(|p| p.iter().map(PoeCode::to_string).collect()),
         rows: answer
             .buckets
-            .into_iter()
+            .iter()
             .map(|b| FlowRow {
                 bucket: format_bucket(b.bucket),
                 entries: b.entries,
@@ -637,17 +687,17 @@ pub async fn citizen_flow(
         suppressed_cells: answer.suppressed_cells,
         min_cell_count: state.settings().stats.min_cell_count,
     };
+    let by_bucket_rows: Vec<NaiveDateTime> = answer.buckets.iter().map(|b| b.bucket).collect();
     if csv_wanted {
         let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
-        let lines = flow
-            .rows
-            .into_iter()
-            .map(|r| vec![r.bucket, num(r.entries), num(r.exits), num(r.net)]);
-        return Ok(csv::response(
-            "citizen-flow.csv",
-            &["bucket", "entries", "exits", "net"],
-            lines,
-        ));
+        let mut header = csv_bucket_header(interval);
+        header.extend(["entries", "exits", "net"]);
+        let lines = by_bucket_rows.into_iter().zip(flow.rows).map(|(local, r)| {
+            let mut v = csv_bucket_cells(local, interval);
+            v.extend([num(r.entries), num(r.exits), num(r.net)]);
+            v
+        });
+        return Ok(csv::response("citizen-flow.csv", &header, lines));
     }
     Ok(HttpResponse::Ok().json(flow))
 }

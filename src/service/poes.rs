@@ -7,6 +7,11 @@ use crate::domain::time;
 use crate::error::{Error, Result};
 use crate::store;
 
+/// The registry as every node caches it (at most `registry::TTL` old).
+pub async fn registry(ctx: &Context) -> Result<std::sync::Arc<Vec<Poe>>> {
+    Ok(ctx.registry.get(&ctx.db).await?)
+}
+
 /// The registry, by code.
 pub async fn list(ctx: &Context) -> Result<Vec<Poe>> {
     ctx.read(|c| Ok(store::poes::list(c)?)).await

@@ -400,21 +400,29 @@ pub struct CitizenFlow {
     pub suppressed_cells: i64,
 }
 
-/// Entries, exits and net flow of citizens (`stays.home_state`) per bucket; small cells are
-/// withheld (the answer is narrowed by nationality).
+/// Entries, exits and net flow of citizens (`stays.home_state`) per bucket, at all posts or at
+/// `poes`; small cells are withheld (the answer is narrowed by nationality).
 pub async fn citizen_flow(
     ctx: &Context,
     from: NaiveDateTime,
     to: NaiveDateTime,
     interval: Interval,
+    poes: Option<Vec<PoeCode>>,
 ) -> Result<CitizenFlow> {
     let home = ctx.settings.stays.home_state.clone();
+    let mut filters: Filters = vec![(Dimension::Nationality, vec![home.clone()])];
+    if let Some(poes) = poes {
+        filters.push((
+            Dimension::Poe,
+            poes.iter().map(PoeCode::to_string).collect(),
+        ));
+    }
     let query = MovementQuery {
         from,
         to,
         interval,
         group_by: vec![Dimension::Direction],
-        filters: vec![(Dimension::Nationality, vec![home.clone()])],
+        filters,
     };
     query.validate(&ctx.settings.stats)?;
     let sums = ctx.read(move |c| Ok(count(c, &query)?)).await?;

@@ -20,4 +20,5 @@ mod operations;
 mod poe_systems;
 mod poes;
 mod stats;
+mod stats_dashboard;
 mod users;

@@ -561,9 +561,14 @@ on_both_backends! {
         let c = app.get(&format!("{q}&format=csv"), Some(&analyst)).await.expect(200);
         assert!(c.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
         let lines: Vec<&str> = c.text.lines().collect();
-        assert_eq!(lines[0], "bucket,poe,direction,count");
+        assert_eq!(lines[0], "bucket,date,poe,poe_name,direction,count");
+        let name = |poe: &str| if poe == "MSU" { "Maseru Bridge" } else { "Maputsoe Bridge" };
         let rows: Vec<String> = j.body["rows"].as_array().unwrap().iter()
-            .map(|r| format!("{},{},{},{}", r["bucket"].as_str().unwrap(), r["poe"].as_str().unwrap(), r["direction"].as_str().unwrap(), r["count"]))
+            .map(|r| {
+                let bucket = r["bucket"].as_str().unwrap();
+                let poe = r["poe"].as_str().unwrap();
+                format!("{bucket},{},{poe},{},{},{}", &bucket[..10], name(poe), r["direction"].as_str().unwrap(), r["count"])
+            })
             .collect();
         assert_eq!(lines[1..].to_vec(), rows);
         let accept = app.send(app.client.get(app.url(q)).bearer_auth(&analyst).header("Accept", "text/csv")).await.expect(200);
