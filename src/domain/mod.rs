@@ -7,6 +7,7 @@ pub mod declaration;
 pub mod movement;
 pub mod mrz;
 pub mod poe;
+pub mod schemas;
 pub mod stats;
 pub mod stays;
 pub mod timeline;

@@ -76,8 +76,10 @@ pub enum DailyHours {
     /// Open from `opens` (inclusive) to `closes` (exclusive), local time, `HH:MM`.
     Window {
         /// Opening time, e.g. `06:00`.
+        #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "06:00")]
         opens: String,
         /// Closing time, e.g. `22:00`; when not after `opens`, the post closes after midnight.
+        #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "22:00")]
         closes: String,
     },
 }
