@@ -52,8 +52,10 @@ pub struct VehicleView {
     pub category: String,
 }
 
-/// What the watchlist asks of the official; never the police's reason or category.
+/// What the watchlist asks of the official; never the police's reason or category. (Named
+/// apart from the police's view of an alert, `watchlist::AlertView`.)
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MovementAlert)]
 pub struct AlertView {
     /// `refer_to_police`, `secondary_inspection` or `notify_only`.
     pub action: String,

@@ -89,6 +89,12 @@ on_both_backends! {
         assert_eq!(registered.len(), 15);
         assert!(registered.contains(&"MSU".into()));
 
+        // No two types share a schema name: a movement's alert is not the police's alert.
+        let alert = schemas["MovementView"]["properties"]["alert"].to_string();
+        assert!(alert.contains("#/components/schemas/MovementAlert"), "{alert}");
+        assert_eq!(schemas["MovementAlert"]["required"], serde_json::json!(["action"]));
+        assert!(schemas["AlertView"]["properties"]["reason"].is_object());
+
         let movement = &schemas["MovementInput"]["properties"];
         assert_eq!(movement["poe"]["$ref"], "#/components/schemas/RegisteredPoe");
         assert_eq!(movement["mrz"]["minItems"], 2);
