@@ -130,7 +130,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     client: ClientInfo,
-    body: web::Bytes,
+    super::extract::ApiBytes(body): super::extract::ApiBytes,
 ) -> Result<HttpResponse> {
     let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
