@@ -236,7 +236,7 @@ fn actor(principal: &Principal, client: &ClientInfo) -> crate::domain::audit::Ac
         (status = 201, description = "Recorded", body = MovementView, links(
             ("GetMovement" = (operation_id = "get_movement", parameters(("path.id" = "$response.body#/id")))),
             ("VoidMovement" = (operation_id = "void_movement", parameters(("path.id" = "$response.body#/id")))),
-            ("ListHitsAtPoe" = (operation_id = "list_hits", parameters(("query.poe" = "$response.body#/poe")))),
+            ("ListHitsAtPoe" = (operation_id = "list_hits", parameters(("query.poe" = "$response.body#/poe"), ("query.unacknowledged" = true)))),
             ("DeclareOnMovement" = (operation_id = "create_declaration", parameters(("path.id" = "$response.body#/id")))),
             ("ListDeclarations" = (operation_id = "list_declarations", parameters(("path.id" = "$response.body#/id")))),
         )),
@@ -251,7 +251,7 @@ pub async fn record_one(
     state: web::Data<AppState>,
     principal: Principal,
     client: ClientInfo,
-    body: web::Bytes,
+    super::extract::ApiBytes(body): super::extract::ApiBytes,
 ) -> Result<HttpResponse> {
     let value: serde_json::Value = parse_json(&body)?;
     let outcomes = service::record(
