@@ -551,6 +551,16 @@ pub fn state_name(code: &str) -> Option<&'static str> {
     state_entry(code).map(|(_, name, _)| *name)
 }
 
+/// Every code [`is_icao_state_code`] accepts, in byte order (the OpenAPI document lists them).
+pub fn icao_state_codes() -> impl Iterator<Item = &'static str> {
+    STATES.iter().map(|(code, _, _)| *code)
+}
+
+/// Every code [`is_iso4217_currency`] accepts, in byte order.
+pub fn iso4217_currencies() -> impl Iterator<Item = &'static str> {
+    CURRENCIES.iter().map(|(code, _)| *code)
+}
+
 /// Returns `true` if `code` is a current ISO 4217 alphabetic code (List One:
 /// currencies, funds and the special `X..` codes such as `XAU`, `XDR`, `XTS`,
 /// `XXX`).

@@ -10,16 +10,16 @@ use super::validation::ValidationErrors;
 #[serde(deny_unknown_fields)]
 pub struct DeclarationInput {
     /// The declaration's reference, e.g. `SAD500-2026-000123`.
-    #[schema(example = "SAD500-2026-000123")]
+    #[schema(pattern = "^[A-Za-z0-9./-]{1,64}$", example = "SAD500-2026-000123")]
     pub reference: String,
     /// What is declared.
-    #[schema(example = "Building materials: 40 bags of cement")]
+    #[schema(schema_with = super::schemas::text_1_500, example = "Building materials: 40 bags of cement")]
     pub goods: String,
     /// Value as a decimal string, with at most the currency's minor units.
-    #[schema(example = "12500.00")]
+    #[schema(pattern = "^[0-9]{1,15}([.][0-9]+)?$", example = "12500.00")]
     pub value: String,
     /// ISO 4217 currency code.
-    #[schema(example = "LSL")]
+    #[schema(value_type = super::schemas::CurrencyCode, example = "LSL")]
     pub currency: String,
 }
 

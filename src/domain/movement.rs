@@ -113,30 +113,33 @@ impl VoidReason {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TravellerInput {
-    /// `passport`, `id_card`, `travel_document` or `permit`.
-    #[schema(example = "passport")]
+    /// The kind of document.
+    #[schema(value_type = DocumentType, example = "passport")]
     pub document_type: String,
-    /// Document number (spaces and hyphens ignored).
-    #[schema(example = "RA1234567")]
+    /// Document number: 1 to 20 letters and digits; spaces, hyphens and MRZ fillers (`<`)
+    /// are ignored.
+    #[schema(pattern = "^[ <-]*([A-Za-z0-9][ <-]*){1,20}$", example = "M12345678")]
     pub document_number: String,
     /// ICAO 9303 code of the issuing state.
-    #[schema(example = "LSO")]
+    #[schema(value_type = StateCode, example = "ZAF")]
     pub issuing_state: String,
     /// ICAO 9303 code of the nationality.
-    #[schema(example = "LSO")]
+    #[schema(value_type = StateCode, example = "ZAF")]
     pub nationality: String,
-    /// Surname.
-    #[schema(example = "MOKOENA")]
+    /// Surname: letters, spaces, hyphens, apostrophes and full stops, at most 100 characters
+    /// once spaces are collapsed; not blank.
+    #[schema(schema_with = super::schemas::surname, example = "NKOSI")]
     pub surname: String,
-    /// Given names (may be empty).
+    /// Given names (may be empty): letters, spaces, hyphens, apostrophes and full stops, at
+    /// most 100 characters once spaces are collapsed.
     #[serde(default)]
-    #[schema(example = "THABO LERATO")]
+    #[schema(example = "THANDIWE GRACE")]
     pub given_names: String,
-    /// Date of birth, `YYYY-MM-DD`.
-    #[schema(value_type = String, example = "1990-05-17")]
+    /// Date of birth, `YYYY-MM-DD`; not after the crossing.
+    #[schema(value_type = super::schemas::LocalDate, example = "1990-05-17")]
     pub date_of_birth: String,
-    /// `F`, `M` or `X`.
-    #[schema(example = "M")]
+    /// Sex as in ICAO 9303.
+    #[schema(value_type = Sex, example = "F")]
     pub sex: String,
 }
 
@@ -144,47 +147,73 @@ pub struct TravellerInput {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VehicleInput {
-    /// Registration.
-    #[schema(example = "A123BC")]
+    /// Registration: 2 to 15 letters and digits; spaces and hyphens are ignored.
+    #[schema(pattern = "^[ -]*([A-Za-z0-9][ -]*){2,15}$", example = "FSD123GP")]
     pub registration: String,
     /// Registering state (ICAO code).
-    #[schema(example = "LSO")]
+    #[schema(value_type = StateCode, example = "ZAF")]
     pub country: String,
-    /// `car`, `light_delivery`, `minibus_taxi`, `bus`, `truck`, `motorcycle` or `other`.
-    #[schema(example = "car")]
+    /// The kind of vehicle.
+    #[schema(value_type = super::traveller::VehicleCategory, example = "car")]
     pub category: String,
 }
 
 /// A movement as an official's terminal or a POE system sends it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "client_event_id": "msu-t3-2026-11-28-000124",
+    "poe": "MSU",
+    "direction": "entry",
+    "occurred_at": "2026-11-28T07:45:00+02:00",
+    "mode": "private_vehicle",
+    "purpose": "visit",
+    "traveller": {
+        "document_type": "passport",
+        "document_number": "M12345678",
+        "issuing_state": "ZAF",
+        "nationality": "ZAF",
+        "surname": "NKOSI",
+        "given_names": "THANDIWE GRACE",
+        "date_of_birth": "1990-05-17",
+        "sex": "F"
+    },
+    "permitted_until": "2026-12-28",
+    "vehicle": {"registration": "FSD123GP", "country": "ZAF", "category": "car"}
+}))]
 pub struct MovementInput {
-    /// The client's idempotency key, unique per sender.
-    #[schema(example = "msu-t3-2026-11-28-000123")]
+    /// The client's idempotency key, unique per sender: 1 to 64 printable ASCII characters
+    /// without spaces.
+    #[schema(pattern = "^[!-~]{1,64}$", example = "msu-t3-2026-11-28-000123")]
     pub client_event_id: String,
-    /// POE code.
-    #[schema(example = "MSU")]
+    /// The POE, which the sender must be posted at; an air mode only at the airport, and
+    /// only air there.
+    #[schema(value_type = super::schemas::RegisteredPoe, example = "MSU")]
     pub poe: String,
-    /// `entry` or `exit`.
-    #[schema(example = "entry")]
+    /// Into or out of Lesotho.
+    #[schema(value_type = Direction, example = "entry")]
     pub direction: String,
-    /// When the person crossed, RFC 3339.
-    #[schema(value_type = String, example = "2026-11-28T07:45:00+02:00")]
+    /// When the person crossed, RFC 3339 with an offset; at most 5 minutes ahead of the
+    /// server clock.
+    #[schema(value_type = String, format = DateTime, example = "2026-11-28T07:45:00+02:00")]
     pub occurred_at: String,
-    /// `pedestrian`, `private_vehicle`, `public_transport`, `truck` or `air`.
-    #[schema(example = "private_vehicle")]
+    /// How the traveller crossed.
+    #[schema(value_type = Mode, example = "private_vehicle")]
     pub mode: String,
-    /// `work`, `visit`, `tourism`, `business`, `study`, `transit`, `returning_resident`, `other`.
-    #[schema(example = "visit")]
+    /// Why the traveller crossed.
+    #[schema(value_type = Purpose, example = "visit")]
     pub purpose: String,
     /// The person and their document.
     pub traveller: TravellerInput,
-    /// The raw MRZ lines, when the document was read by machine.
+    /// The raw MRZ lines, when the document was read by machine: TD1 (3 lines of 30), TD2
+    /// (2 of 36) or TD3 (2 of 44). Check digits are verified and the MRZ must agree with
+    /// `traveller`.
     #[serde(default)]
+    #[schema(schema_with = super::schemas::mrz)]
     pub mrz: Option<Vec<String>>,
-    /// End of the authorised stay (entries of non-citizens only), `YYYY-MM-DD`.
+    /// End of the authorised stay: entries of non-citizens only, not before the entry.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "2026-12-28")]
+    #[schema(value_type = Option<super::schemas::LocalDate>)]
     pub permitted_until: Option<String>,
     /// The vehicle, if any.
     #[serde(default)]

@@ -78,8 +78,10 @@ pub enum DailyHours {
     /// Open from `opens` (inclusive) to `closes` (exclusive), local time, `HH:MM`.
     Window {
         /// Opening time, e.g. `06:00`.
+        #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "06:00")]
         opens: String,
         /// Closing time, e.g. `22:00`; when not after `opens`, the post closes after midnight.
+        #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "22:00")]
         closes: String,
     },
 }
@@ -228,7 +230,7 @@ impl PoeChanges {
         for (field, value) in [("name", &self.name), ("district", &self.district)] {
             if value
                 .as_deref()
-                .is_some_and(|v| v.trim().is_empty() || v.len() > 100)
+                .is_some_and(|v| !(1..=100).contains(&v.trim().chars().count()))
             {
                 errors.push(field, "must be 1 to 100 characters");
             }

@@ -113,25 +113,32 @@ impl Subject {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertInput {
-    /// Document alert: issuing state (with `document_number`).
+    /// Document alert: issuing state (with `document_number`; not with the person's fields).
+    #[schema(value_type = Option<StateCode>, example = "ZAF")]
     pub issuing_state: Option<String>,
-    /// Document alert: number.
+    /// Document alert: number, 1 to 20 letters and digits (spaces, hyphens and `<` ignored).
+    #[schema(pattern = "^[ <-]*([A-Za-z0-9][ <-]*){1,20}$", example = "M12345678")]
     pub document_number: Option<String>,
-    /// Person alert: surname (with `given_names` and `date_of_birth`).
+    /// Person alert: surname (with `date_of_birth`; not with the document's fields).
+    #[schema(schema_with = super::schemas::surname_or_null)]
     pub surname: Option<String>,
-    /// Person alert: given names.
+    /// Person alert: given names (may be left out).
     pub given_names: Option<String>,
-    /// Person alert: date of birth, `YYYY-MM-DD`.
-    #[schema(value_type = Option<String>)]
+    /// Person alert: date of birth, `YYYY-MM-DD` (required with `surname`).
+    #[schema(value_type = Option<super::schemas::LocalDate>)]
     pub date_of_birth: Option<String>,
-    /// `wanted`, `stolen_document`, `missing_person`, `travel_ban` or `other`.
+    /// What the alert is about.
+    #[schema(value_type = Category, example = "stolen_document")]
     pub category: String,
-    /// `refer_to_police`, `secondary_inspection` or `notify_only`.
+    /// What the official at the post is asked to do on a match.
+    #[schema(value_type = Action, example = "secondary_inspection")]
     pub action: String,
-    /// Why (for the police only; never shown at the post).
+    /// Why (for the police only; never shown at the post): 3 to 1,000 characters once
+    /// trimmed.
+    #[schema(schema_with = super::schemas::text_3_1000, example = "Reported stolen in Bloemfontein")]
     pub reason: String,
-    /// When the alert lapses (RFC 3339); none = until removed.
-    #[schema(value_type = Option<String>)]
+    /// When the alert lapses (RFC 3339, in the future); none = until removed.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<String>,
 }
 

@@ -30,6 +30,7 @@ pub struct AuditQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<i64>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -88,7 +89,7 @@ pub struct AuditPage {
 }
 
 /// The audit log, oldest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_audit", path = "/api/v1/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, body = AuditPage), (status = 422, body = super::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -115,7 +116,7 @@ pub async fn list(
 }
 
 /// Recompute the chain: `ok`, how many entries, and the first one that fails.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "verify_audit", path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, body = Verification)))]
 pub async fn verify(state: web::Data<AppState>) -> Result<web::Json<Verification>> {
     Ok(web::Json(service::verify(&state.ctx).await?))

@@ -61,7 +61,7 @@ pub struct RefreshRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutRequest {
-    /// The session's refresh token.
+    /// The session's refresh token (or send the access token as the bearer instead).
     pub refresh_token: Option<String>,
 }
 
@@ -76,7 +76,7 @@ pub struct ClientCredentials {
 }
 
 /// Sign in with a username and password.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, operation_id = "login", path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Wrong username or password, or account disabled", body = super::error::Problem),
@@ -93,7 +93,7 @@ pub async fn login(
 
 /// Exchange a refresh token for new tokens. A refresh token works once; presenting a used one
 /// revokes the whole session.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+#[utoipa::path(post, operation_id = "refresh", path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
         (status = 200, description = "New tokens", body = TokenResponse),
         (status = 401, description = "Unknown, expired, used or revoked refresh token", body = super::error::Problem),
@@ -108,7 +108,7 @@ pub async fn refresh(
 }
 
 /// Sign out: revoke the session of the refresh token given, or of the bearer access token.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional when an access token is sent"),
+#[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutRequest>, description = "Optional when an access token is sent"),
     responses(
         (status = 204, description = "Session revoked"),
         (status = 401, description = "No valid refresh or access token", body = super::error::Problem),
@@ -117,12 +117,13 @@ pub async fn logout(
     state: web::Data<AppState>,
     req: HttpRequest,
     ClientInfo(client): ClientInfo,
-    body: web::Bytes,
+    super::extract::ApiBytes(body): super::extract::ApiBytes,
 ) -> Result<HttpResponse> {
     let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
     } else {
-        super::extract::parse_json(&body)?
+        // `null` is no body too, as the document's optional body allows.
+        super::extract::parse_json::<Option<LogoutRequest>>(&body)?.unwrap_or_default()
     };
     if let Some(refresh) = body.refresh_token {
         service::logout_refresh(&state.ctx, &client, &refresh).await?;
@@ -145,7 +146,7 @@ pub async fn logout(
 }
 
 /// A POE system exchanges its client id and secret for an access token bound to its POE.
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = ClientCredentials,
+#[utoipa::path(post, operation_id = "system_token", path = "/api/v1/auth/token", tag = "auth", request_body = ClientCredentials,
     responses(
         (status = 200, description = "Access token with role poe_system", body = TokenResponse),
         (status = 401, description = "Unknown or revoked client, or wrong secret", body = super::error::Problem),

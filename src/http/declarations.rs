@@ -56,7 +56,7 @@ pub struct DeclarationList {
 }
 
 /// Record a customs declaration on a movement with a vehicle at your POE.
-#[utoipa::path(post, path = "/api/v1/movements/{id}/declarations", tag = "declarations", request_body = DeclarationInput, security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "create_declaration", path = "/api/v1/movements/{id}/declarations", tag = "declarations", request_body = DeclarationInput, security(("bearer" = [])),
     params(("id" = String, Path, description = "Movement id")),
     responses(
         (status = 201, body = DeclarationView),
@@ -75,7 +75,7 @@ pub async fn create(
 }
 
 /// The declarations of a movement with a vehicle at your POE.
-#[utoipa::path(get, path = "/api/v1/movements/{id}/declarations", tag = "declarations", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_declarations", path = "/api/v1/movements/{id}/declarations", tag = "declarations", security(("bearer" = [])),
     params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = DeclarationList), (status = 404, body = super::error::Problem)))]
 pub async fn list(

@@ -7,6 +7,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use super::ApiDoc;
+use crate::domain::schemas::REGISTERED_POE;
+use crate::startup::AppState;
 
 /// What the service is and the decisions an integrator needs, shown at the top of `/docs`.
 pub const DESCRIPTION: &str = "\
@@ -125,11 +127,38 @@ impl Modify for ProblemResponses {
     }
 }
 
-/// The OpenAPI document.
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+/// The OpenAPI document. The schema of a registered POE lists the registry's codes as they
+/// are now (the registry is data, not code); when the database cannot be read, the document is
+/// served without that list.
+#[utoipa::path(get, operation_id = "openapi", path = "/api/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "This document", content_type = "application/json")))]
-pub async fn openapi(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
-    HttpResponse::Ok().json(doc.get_ref())
+pub async fn openapi(
+    doc: web::Data<utoipa::openapi::OpenApi>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let mut doc = doc.get_ref().clone();
+    match crate::service::poes::registry(&state.ctx).await {
+        Ok(registry) => list_registered_poes(&mut doc, registry.iter().map(|p| p.code.clone())),
+        Err(e) => {
+            tracing::warn!(error = %e, "the OpenAPI document is served without the POE registry")
+        }
+    }
+    HttpResponse::Ok().json(doc)
+}
+
+/// Narrows the schema of a registered POE to these codes.
+pub fn list_registered_poes(
+    doc: &mut utoipa::openapi::OpenApi,
+    codes: impl IntoIterator<Item = String>,
+) {
+    use utoipa::openapi::schema::Schema;
+    let schema = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut(REGISTERED_POE));
+    if let Some(utoipa::openapi::RefOr::T(Schema::Object(object))) = schema {
+        object.enum_values = Some(codes.into_iter().map(serde_json::Value::from).collect());
+    }
 }
 
 /// The document, built once.

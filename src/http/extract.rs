@@ -25,19 +25,34 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = ApiBytes::from_request(req, payload);
+        Box::pin(async move { parse_json(&bytes.await?.0).map(ApiJson) })
+    }
+}
+
+/// The raw body, read up to the configured limit: over it is a 413 problem (not actix's plain
+/// text), unreadable is a 400.
+#[derive(Debug)]
+pub struct ApiBytes(pub web::Bytes);
+
+impl FromRequest for ApiBytes {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings().server.body_limit_bytes)
             .unwrap_or(1 << 20);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes
+            bytes
                 .await
+                .map(ApiBytes)
                 .map_err(|e| match e.as_error::<PayloadError>() {
                     Some(PayloadError::Overflow) => Error::PayloadTooLarge { limit },
                     _ => Error::BadRequest(format!("the body could not be read: {e}")),
-                })?;
-            parse_json(&bytes).map(ApiJson)
+                })
         })
     }
 }

@@ -18,7 +18,7 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, operation_id = "live", path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn live() -> web::Json<Health> {
     web::Json(Health {
         status: "live",
@@ -27,7 +27,7 @@ pub async fn live() -> web::Json<Health> {
 }
 
 /// The database answers; 503 while it does not (and back to 200 by itself when it does).
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(get, operation_id = "ready", path = "/health/ready", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = super::error::Problem)))]
 pub async fn ready(state: web::Data<AppState>) -> Result<web::Json<Health>> {
     state

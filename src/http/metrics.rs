@@ -29,7 +29,7 @@ pub fn handle() -> Option<PrometheusHandle> {
 }
 
 /// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
     let (in_use, idle) = state.ctx.db.pool_state();

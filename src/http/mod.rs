@@ -47,7 +47,21 @@ macro_rules! api_routes {
         #[openapi(
             info(title = "crossings", description = docs::DESCRIPTION, license(name = "Apache-2.0")),
             paths($($handler),*, health::live, health::ready, metrics::render),
-            components(schemas(error::Problem, crate::domain::validation::FieldError)),
+            components(schemas(
+                error::Problem,
+                crate::domain::validation::FieldError,
+                // Named by query parameters only, which do not collect their schemas.
+                crate::domain::poe::PoeCode,
+                crate::domain::stats::Dimension,
+                crate::domain::schemas::AgeBand,
+                crate::domain::schemas::AnswerFormat,
+                crate::domain::schemas::DateOrInstant,
+                crate::domain::schemas::Interval,
+                crate::domain::schemas::LocalDate,
+                crate::domain::schemas::StayKind,
+                crate::domain::schemas::StayStatus,
+                crate::domain::schemas::WatchlistShow,
+            )),
             modifiers(&BearerScheme, &ProblemResponses),
             tags(
                 (name = "auth", description = "Sign-in and tokens"),

@@ -49,8 +49,10 @@ pub struct VehicleView {
     pub category: String,
 }
 
-/// What the watchlist asks of the official; never the police's reason or category.
+/// What the watchlist asks of the official; never the police's reason or category. (Named
+/// apart from the police's view of an alert, `watchlist::AlertView`.)
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MovementAlert)]
 pub struct AlertView {
     /// `refer_to_police`, `secondary_inspection` or `notify_only`.
     pub action: String,
@@ -160,8 +162,8 @@ impl From<MovementRow> for MovementView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
-    /// Up to 1,000 movements; each is judged on its own.
-    #[schema(value_type = Vec<MovementInput>)]
+    /// 1 to 1,000 movements (`movements.max_batch_items`); each is judged on its own.
+    #[schema(value_type = Vec<MovementInput>, min_items = 1, max_items = 1000)]
     pub movements: Vec<serde_json::Value>,
 }
 
@@ -222,10 +224,18 @@ pub struct BatchResponse {
 
 /// Record one movement. 201 the first time; 200 with the original on a replay of the same
 /// `client_event_id` and payload; 409 when the key was used with another payload.
-#[utoipa::path(post, path = "/api/v1/movements", tag = "movements", request_body = MovementInput, security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "record_movement", path = "/api/v1/movements", tag = "movements", request_body = MovementInput, security(("bearer" = [])),
     responses(
-        (status = 201, description = "Recorded", body = MovementView),
-        (status = 200, description = "A replay: the original record", body = MovementView),
+        (status = 201, description = "Recorded", body = MovementView, links(
+            ("GetMovement" = (operation_id = "get_movement", parameters(("path.id" = "$response.body#/id")))),
+            ("VoidMovement" = (operation_id = "void_movement", parameters(("path.id" = "$response.body#/id")))),
+            ("ListHitsAtPoe" = (operation_id = "list_hits", parameters(("query.poe" = "$response.body#/poe"), ("query.unacknowledged" = true)))),
+            ("DeclareOnMovement" = (operation_id = "create_declaration", parameters(("path.id" = "$response.body#/id")))),
+            ("ListDeclarations" = (operation_id = "list_declarations", parameters(("path.id" = "$response.body#/id")))),
+        )),
+        (status = 200, description = "A replay: the original record", body = MovementView, links(
+            ("GetMovement" = (operation_id = "get_movement", parameters(("path.id" = "$response.body#/id")))),
+        )),
         (status = 403, description = "Not posted at this POE", body = super::error::Problem),
         (status = 409, description = "client_event_id used before with another payload", body = super::error::Problem),
         (status = 422, description = "A field breaks a rule; each is named", body = super::error::Problem),
@@ -233,7 +243,7 @@ pub struct BatchResponse {
 pub async fn record_one(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Bytes,
+    super::extract::ApiBytes(body): super::extract::ApiBytes,
 ) -> Result<HttpResponse> {
     let value: serde_json::Value = parse_json(&body)?;
     let outcomes = service::record(&state.ctx, &caller, vec![value]).await?;
@@ -256,7 +266,7 @@ pub async fn record_one(
 /// Record up to 1,000 movements; one result per item, in order. Each item stands alone: a
 /// rejected item never loses its neighbours, and a replayed batch answers `duplicate` for
 /// every item recorded before.
-#[utoipa::path(post, path = "/api/v1/movements/batch", tag = "movements", request_body = BatchRequest, security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "record_batch", path = "/api/v1/movements/batch", tag = "movements", request_body = BatchRequest, security(("bearer" = [])),
     responses(
         (status = 200, description = "One result per item", body = BatchResponse),
         (status = 422, description = "Not a batch (no items, or too many)", body = super::error::Problem),
@@ -339,7 +349,7 @@ pub async fn record_batch(
 }
 
 /// One movement: immigration at its POE; LRA at its POE when it has a vehicle.
-#[utoipa::path(get, path = "/api/v1/movements/{id}", tag = "movements", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "get_movement", path = "/api/v1/movements/{id}", tag = "movements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = MovementView), (status = 404, description = "No such movement at your posts", body = super::error::Problem)))]
 pub async fn get(
@@ -357,16 +367,22 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// One POE (default: every POE you are posted at).
+    #[param(value_type = Option<crate::domain::poe::PoeCode>)]
     pub poe: Option<String>,
-    /// `entry` or `exit`.
+    /// Only entries or only exits.
+    #[param(value_type = Option<Direction>)]
     pub direction: Option<String>,
-    /// From (RFC 3339, inclusive), on `occurred_at`.
+    /// From (RFC 3339, inclusive), on `occurred_at`; before `to`.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub from: Option<String>,
     /// To (RFC 3339, exclusive).
+    #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (opaque: only values this service gave out).
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
-    /// Page size, 1–500 (default 100).
+    /// Page size, 1–500 (`movements.max_page_size`; default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -381,7 +397,7 @@ pub struct MovementPage {
 
 /// Movements at your POEs, oldest first, with keyset paging. LRA officers see only movements
 /// with a vehicle.
-#[utoipa::path(get, path = "/api/v1/movements", tag = "movements", params(ListQuery), security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_movements", path = "/api/v1/movements", tag = "movements", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = MovementPage), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -439,17 +455,19 @@ pub async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoidRequest {
-    /// Why the record is wrong (3–500 characters).
-    #[schema(example = "Recorded at the wrong desk: duplicate of a scan")]
+    /// Why the record is wrong: 3 to 500 characters once trimmed.
+    #[schema(schema_with = crate::domain::schemas::text_3_500, example = "Recorded at the wrong desk: duplicate of a scan")]
     pub reason: String,
 }
 
 /// Void a movement recorded in error. The original stays, showing who voided it, when and
 /// why; a void is final; the movement leaves statistics, stays and sequence checks.
-#[utoipa::path(post, path = "/api/v1/movements/{id}/void", tag = "movements", request_body = VoidRequest, security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "void_movement", path = "/api/v1/movements/{id}/void", tag = "movements", request_body = VoidRequest, security(("bearer" = [])),
     params(("id" = String, Path, description = "Movement id")),
     responses(
-        (status = 200, description = "Voided", body = MovementView),
+        (status = 200, description = "Voided", body = MovementView, links(
+            ("GetMovement" = (operation_id = "get_movement", parameters(("path.id" = "$response.body#/id")))),
+        )),
         (status = 404, description = "No such movement at your posts", body = super::error::Problem),
         (status = 409, description = "Voided already", body = super::error::Problem),
         (status = 422, body = super::error::Problem),

@@ -43,10 +43,11 @@ impl From<service::PoeSystemCredentials> for PoeSystemCredentials {
 #[serde(deny_unknown_fields)]
 pub struct CreatePoeSystem {
     /// The POE the system pushes for.
-    #[schema(example = "MSU")]
+    #[schema(value_type = crate::domain::schemas::RegisteredPoe, example = "MSU")]
     pub poe: String,
-    /// What it is, e.g. "e-gate 3, arrivals hall".
+    /// What it is, e.g. "e-gate 3, arrivals hall": at most 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200, example = "e-gate 3, arrivals hall")]
     pub label: String,
 }
 
@@ -88,7 +89,7 @@ impl From<PoeSystemRow> for PoeSystemView {
 }
 
 /// Registered POE systems.
-#[utoipa::path(get, path = "/api/v1/poe-systems", tag = "poe-systems", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_poe_systems", path = "/api/v1/poe-systems", tag = "poe-systems", security(("bearer" = [])),
     responses((status = 200, body = PoeSystemList)))]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeSystemList>> {
     let rows = service::list(&state.ctx).await?;
@@ -98,7 +99,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeSystemList>
 }
 
 /// Register a POE system; the answer holds its secret, shown this once.
-#[utoipa::path(post, path = "/api/v1/poe-systems", tag = "poe-systems", request_body = CreatePoeSystem, security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "create_poe_system", path = "/api/v1/poe-systems", tag = "poe-systems", request_body = CreatePoeSystem, security(("bearer" = [])),
     responses((status = 201, body = PoeSystemCredentials), (status = 422, body = super::error::Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -110,7 +111,7 @@ pub async fn create(
         errors.extend_prefixed("poe", e);
         errors
     })?;
-    if body.label.len() > 200 {
+    if body.label.chars().count() > 200 {
         return Err(ValidationErrors::one("label", "must be at most 200 characters").into());
     }
     let creds = service::register(
@@ -124,7 +125,7 @@ pub async fn create(
 }
 
 /// Revoke a POE system: its tokens stop working at once.
-#[utoipa::path(delete, path = "/api/v1/poe-systems/{id}", tag = "poe-systems", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "revoke_poe_system", path = "/api/v1/poe-systems/{id}", tag = "poe-systems", security(("bearer" = [])),
     params(("id" = String, Path, description = "Registration id")),
     responses((status = 204, description = "Revoked"), (status = 404, body = super::error::Problem)))]
 pub async fn delete(

@@ -21,9 +21,11 @@ pub struct PoeList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdatePoe {
-    /// Name.
+    /// Name: 1 to 100 characters, not blank.
+    #[schema(schema_with = crate::domain::schemas::text_1_100_or_null)]
     pub name: Option<String>,
-    /// District.
+    /// District: 1 to 100 characters, not blank.
+    #[schema(schema_with = crate::domain::schemas::text_1_100_or_null)]
     pub district: Option<String>,
     /// `land` or `air`.
     pub kind: Option<PoeKind>,
@@ -36,7 +38,7 @@ pub struct UpdatePoe {
 }
 
 /// The POE registry, for any signed-in user.
-#[utoipa::path(get, path = "/api/v1/poes", tag = "poes", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_poes", path = "/api/v1/poes", tag = "poes", security(("bearer" = [])),
     responses((status = 200, body = PoeList), (status = 401, body = super::error::Problem)))]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeList>> {
     let items = service::list(&state.ctx).await?;
@@ -44,7 +46,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<PoeList>> {
 }
 
 /// Change a POE's data: hours for Easter, the festive season or snow; automation; names.
-#[utoipa::path(patch, path = "/api/v1/poes/{code}", tag = "poes", request_body = UpdatePoe, security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "update_poe", path = "/api/v1/poes/{code}", tag = "poes", request_body = UpdatePoe, security(("bearer" = [])),
     params(("code" = String, Path, description = "POE code", example = "SNP")),
     responses((status = 200, body = Poe), (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn update(

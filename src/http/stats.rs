@@ -26,31 +26,42 @@ use crate::store::counts::Filters;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MovementStatsQuery {
-    /// Start, inclusive: a local date (`2026-01-01`, its midnight in Lesotho) or an RFC 3339 instant.
-    #[param(required = true)]
+    /// Start, inclusive: a local date (`2026-01-01`, its midnight in Lesotho) or an RFC 3339
+    /// instant; before `to`, within the interval's longest span (`stats.max_span_days_*`).
+    #[param(required = true, value_type = crate::domain::schemas::DateOrInstant)]
     pub from: Option<String>,
     /// End, exclusive, likewise.
-    #[param(required = true)]
+    #[param(required = true, value_type = crate::domain::schemas::DateOrInstant, example = "2026-11-02")]
     pub to: Option<String>,
     /// `hour`, `day` (default), `week` (from Monday) or `month`.
+    #[param(value_type = Option<crate::domain::schemas::Interval>)]
     pub interval: Option<String>,
-    /// Comma-separated: `poe`, `direction`, `nationality`, `sex`, `age_band`, `purpose`, `mode`.
+    /// Comma-separated dimensions to break down by (a personal field is refused).
+    #[param(value_type = Option<Vec<crate::domain::stats::Dimension>>, style = Form, explode = false)]
     pub group_by: Option<String>,
     /// Only these POEs (comma-separated codes).
+    #[param(value_type = Option<Vec<crate::domain::poe::PoeCode>>, style = Form, explode = false, min_items = 1)]
     pub poe: Option<String>,
-    /// `entry` or `exit`.
+    /// Only entries or only exits.
+    #[param(value_type = Option<Vec<crate::domain::movement::Direction>>, style = Form, explode = false, min_items = 1)]
     pub direction: Option<String>,
-    /// Only these nationalities (ICAO codes).
+    /// Only these nationalities (comma-separated ICAO codes).
+    #[param(value_type = Option<Vec<crate::domain::traveller::StateCode>>, style = Form, explode = false, min_items = 1)]
     pub nationality: Option<String>,
-    /// Only `F`, `M` or `X`.
+    /// Only these sexes.
+    #[param(value_type = Option<Vec<crate::domain::traveller::Sex>>, style = Form, explode = false, min_items = 1)]
     pub sex: Option<String>,
     /// Only these age bands (`0-14`, `15-24`, …, `65+`).
+    #[param(value_type = Option<Vec<crate::domain::schemas::AgeBand>>, style = Form, explode = false, min_items = 1)]
     pub age_band: Option<String>,
     /// Only these purposes.
+    #[param(value_type = Option<Vec<crate::domain::movement::Purpose>>, style = Form, explode = false, min_items = 1)]
     pub purpose: Option<String>,
     /// Only these modes.
+    #[param(value_type = Option<Vec<crate::domain::movement::Mode>>, style = Form, explode = false, min_items = 1)]
     pub mode: Option<String>,
     /// `json` (default) or `csv`; `Accept: text/csv` also gives CSV.
+    #[param(value_type = Option<crate::domain::schemas::AnswerFormat>)]
     pub format: Option<String>,
 }
 
@@ -248,9 +259,9 @@ fn interval(errors: &mut ValidationErrors, raw: &Option<String>) -> Option<Inter
 
 /// Counts of non-voided movements by bucket and dimension. Exact at the moment of the query:
 /// late arrivals and voids included.
-#[utoipa::path(get, path = "/api/v1/stats/movements", tag = "statistics", params(MovementStatsQuery), security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "movement_stats", path = "/api/v1/stats/movements", tag = "statistics", params(MovementStatsQuery), security(("bearer" = [])),
     responses(
-        (status = 200, description = "JSON, or CSV with the same rows (and a local `date`, `time` by the hour, and `poe_name` beside `poe`)", body = MovementStats),
+        (status = 200, description = "JSON, or CSV with the same rows (`format=csv` or `Accept: text/csv`; the CSV adds a local `date`, `time` by the hour, and `poe_name` beside `poe`)", content((MovementStats = "application/json"), (String = "text/csv"))),
         (status = 422, description = "Unknown interval or dimension, a personal field, `from` not before `to`, or a span too long for the interval", body = super::error::Problem),
     ))]
 pub async fn movements(
@@ -383,8 +394,10 @@ fn json_answer(size: usize, value: &impl Serialize) -> Result<HttpResponse> {
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     /// Local date (default: today in Lesotho).
+    #[param(value_type = Option<crate::domain::schemas::LocalDate>)]
     pub date: Option<String>,
     /// `json` or `csv`.
+    #[param(value_type = Option<crate::domain::schemas::AnswerFormat>)]
     pub format: Option<String>,
 }
 
@@ -422,8 +435,8 @@ pub struct Summary {
 
 /// Per POE for one local day: entries, exits, net, watchlist hits, and the time of the last
 /// crossing.
-#[utoipa::path(get, path = "/api/v1/stats/summary", tag = "statistics", params(SummaryQuery), security(("bearer" = [])),
-    responses((status = 200, body = Summary), (status = 422, body = super::error::Problem)))]
+#[utoipa::path(get, operation_id = "daily_summary", path = "/api/v1/stats/summary", tag = "statistics", params(SummaryQuery), security(("bearer" = [])),
+    responses((status = 200, description = "JSON, or CSV with the same rows", content((Summary = "application/json"), (String = "text/csv"))), (status = 422, body = super::error::Problem)))]
 pub async fn summary(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -500,14 +513,17 @@ pub async fn summary(
 #[serde(deny_unknown_fields)]
 pub struct HourProfileQuery {
     /// Only these POEs (comma-separated; default all).
+    #[param(value_type = Option<Vec<crate::domain::poe::PoeCode>>, style = Form, explode = false, min_items = 1)]
     pub poe: Option<String>,
-    /// Start (local date, or an instant on a whole hour).
-    #[param(required = true)]
+    /// Start (local date, or an instant on a whole hour); before `to`, at most 366 days
+    /// apart.
+    #[param(required = true, value_type = crate::domain::schemas::DateOrInstant)]
     pub from: Option<String>,
     /// End, exclusive (likewise).
-    #[param(required = true)]
+    #[param(required = true, value_type = crate::domain::schemas::DateOrInstant, example = "2026-11-02")]
     pub to: Option<String>,
     /// `json` or `csv`.
+    #[param(value_type = Option<crate::domain::schemas::AnswerFormat>)]
     pub format: Option<String>,
 }
 
@@ -538,8 +554,8 @@ pub struct HourProfile {
 }
 
 /// The mean count for each of the 7 × 24 hours of the week over a range, for staffing.
-#[utoipa::path(get, path = "/api/v1/stats/hour-profile", tag = "statistics", params(HourProfileQuery), security(("bearer" = [])),
-    responses((status = 200, body = HourProfile), (status = 422, body = super::error::Problem)))]
+#[utoipa::path(get, operation_id = "hour_profile", path = "/api/v1/stats/hour-profile", tag = "statistics", params(HourProfileQuery), security(("bearer" = [])),
+    responses((status = 200, description = "JSON, or CSV with the same cells", content((HourProfile = "application/json"), (String = "text/csv"))), (status = 422, body = super::error::Problem)))]
 pub async fn hour_profile(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -592,17 +608,21 @@ pub async fn hour_profile(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CitizenFlowQuery {
-    /// Start: local date or RFC 3339 instant.
-    #[param(required = true)]
+    /// Start: local date or RFC 3339 instant; before `to`, within the interval's longest
+    /// span.
+    #[param(required = true, value_type = crate::domain::schemas::DateOrInstant)]
     pub from: Option<String>,
     /// End, exclusive.
-    #[param(required = true)]
+    #[param(required = true, value_type = crate::domain::schemas::DateOrInstant, example = "2026-11-02")]
     pub to: Option<String>,
     /// `hour`, `day` (default), `week` or `month`.
+    #[param(value_type = Option<crate::domain::schemas::Interval>)]
     pub interval: Option<String>,
     /// Only these POEs (comma-separated codes; default all).
+    #[param(value_type = Option<Vec<crate::domain::poe::PoeCode>>, style = Form, explode = false, min_items = 1)]
     pub poe: Option<String>,
     /// `json` or `csv`.
+    #[param(value_type = Option<crate::domain::schemas::AnswerFormat>)]
     pub format: Option<String>,
 }
 
@@ -645,8 +665,8 @@ pub struct CitizenFlow {
 }
 
 /// Net flow of citizens (Basotho): entries, exits and their difference per bucket.
-#[utoipa::path(get, path = "/api/v1/stats/citizen-flow", tag = "statistics", params(CitizenFlowQuery), security(("bearer" = [])),
-    responses((status = 200, body = CitizenFlow), (status = 422, body = super::error::Problem)))]
+#[utoipa::path(get, operation_id = "citizen_flow", path = "/api/v1/stats/citizen-flow", tag = "statistics", params(CitizenFlowQuery), security(("bearer" = [])),
+    responses((status = 200, description = "JSON, or CSV with the same rows", content((CitizenFlow = "application/json"), (String = "text/csv"))), (status = 422, body = super::error::Problem)))]
 pub async fn citizen_flow(
     state: web::Data<AppState>,
     req: HttpRequest,

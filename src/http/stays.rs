@@ -22,14 +22,19 @@ use crate::service::{Caller, stays as service};
 #[serde(deny_unknown_fields)]
 pub struct StaysQuery {
     /// `open`, `overstayed` (default) or `closed`.
+    #[param(value_type = Option<crate::domain::schemas::StayStatus>)]
     pub status: Option<String>,
     /// `visit` (non-citizens in Lesotho; default) or `trip` (citizens abroad).
+    #[param(value_type = Option<crate::domain::schemas::StayKind>)]
     pub kind: Option<String>,
     /// Only stays that opened at this POE (default: every POE you are posted at).
+    #[param(value_type = Option<crate::domain::poe::PoeCode>)]
     pub poe: Option<String>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (opaque: only values this service gave out).
+    #[param(pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// Page size, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -54,7 +59,7 @@ pub struct StayPage {
 
 /// Stays of visitors from entry/exit pairs: open ones, overstayed ones (open past their end,
 /// or closed after it) or closed ones; `kind=trip` for citizens' trips abroad.
-#[utoipa::path(get, path = "/api/v1/stays", tag = "stays", params(StaysQuery), security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_stays", path = "/api/v1/stays", tag = "stays", params(StaysQuery), security(("bearer" = [])),
     responses((status = 200, body = StayPage), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,

@@ -23,12 +23,14 @@ use crate::store::stays::StayRow;
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Issuing state (ICAO code).
-    #[param(required = true)]
+    #[param(required = true, value_type = crate::domain::traveller::StateCode)]
     pub issuing_state: Option<String>,
-    /// Document number (spaces and hyphens ignored).
-    #[param(required = true)]
+    /// Document number: 1 to 20 letters and digits; spaces, hyphens and `<` are ignored.
+    #[param(required = true, pattern = "^[ <-]*([A-Za-z0-9][ <-]*){1,20}$")]
     pub document_number: Option<String>,
-    /// Why you look (required for police; recorded in the audit log).
+    /// Why you look, recorded in the audit log: at most 500 characters; required of police,
+    /// with at least 5.
+    #[param(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -91,7 +93,7 @@ pub struct History {
 }
 
 /// Every movement of one document, oldest first, at every POE.
-#[utoipa::path(get, path = "/api/v1/travellers/history", tag = "travellers", params(HistoryQuery), security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "traveller_history", path = "/api/v1/travellers/history", tag = "travellers", params(HistoryQuery), security(("bearer" = [])),
     responses((status = 200, body = History), (status = 422, description = "Missing document, or police without a reason", body = super::error::Problem)))]
 pub async fn history(
     state: web::Data<AppState>,

@@ -70,18 +70,21 @@ pub struct UserList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    /// Login name: 3–64 of a–z, 0–9, `.`, `_`, `-` (lower-cased).
-    #[schema(example = "thabo.m")]
+    /// Login name: 3–64 of a–z, 0–9, `.`, `_`, `-` (upper case is lower-cased).
+    #[schema(pattern = "^[A-Za-z0-9._-]{3,64}$", example = "thabo.m")]
     pub username: String,
-    /// At least 12 characters, not the username.
-    #[schema(example = "a long passphrase")]
+    /// At least 12 characters and at most 1024 bytes, not the username.
+    #[schema(min_length = 12, max_length = 1024, example = "a long passphrase")]
     pub password: String,
-    /// One role (alternative to `roles`).
+    /// One role (instead of `roles`; not both).
+    #[schema(value_type = Option<crate::domain::schemas::UserRole>)]
     pub role: Option<String>,
-    /// Roles: admin, immigration, police, lra, analyst.
+    /// Roles (instead of `role`; not both): at least one.
+    #[schema(schema_with = crate::domain::schemas::user_roles_or_null)]
     pub roles: Option<Vec<String>>,
     /// POE codes, or `["*"]`; default none.
     #[serde(default)]
+    #[schema(value_type = crate::domain::schemas::Postings)]
     pub poes: Vec<String>,
     /// Default true.
     #[serde(default = "yes")]
@@ -96,13 +99,18 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
-    /// New password (revokes the account's sessions).
+    /// New password (revokes the account's sessions): at least 12 characters and at most
+    /// 1024 bytes, not the username.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
-    /// One role (replaces all roles).
+    /// One role (replaces all roles; instead of `roles`, not both).
+    #[schema(value_type = Option<crate::domain::schemas::UserRole>)]
     pub role: Option<String>,
-    /// Roles (replace all roles).
+    /// Roles (replace all roles; instead of `role`, not both): at least one.
+    #[schema(schema_with = crate::domain::schemas::user_roles_or_null)]
     pub roles: Option<Vec<String>>,
     /// POE codes or `["*"]` (replace all postings).
+    #[schema(value_type = Option<crate::domain::schemas::Postings>)]
     pub poes: Option<Vec<String>>,
     /// Enable or disable (disabling revokes the account's sessions).
     pub active: Option<bool>,
@@ -123,7 +131,7 @@ fn roles_of(
 }
 
 /// List accounts.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_users", path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserList), (status = 401, body = super::error::Problem), (status = 403, body = super::error::Problem)))]
 pub async fn list(state: web::Data<AppState>) -> Result<web::Json<UserList>> {
     let rows = service::list(&state.ctx).await?;
@@ -133,7 +141,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<web::Json<UserList>> {
 }
 
 /// Create an account.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = CreateUser, security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "create_user", path = "/api/v1/users", tag = "users", request_body = CreateUser, security(("bearer" = [])),
     responses(
         (status = 201, body = UserView),
         (status = 409, description = "Username taken", body = super::error::Problem),
@@ -158,7 +166,7 @@ pub async fn create(
 }
 
 /// One account.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "get_user", path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 404, body = super::error::Problem)))]
 pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<web::Json<UserView>> {
@@ -167,7 +175,7 @@ pub async fn get(state: web::Data<AppState>, id: web::Path<String>) -> Result<we
 }
 
 /// Change an account: password, roles, postings, active flag.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser, security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "update_user", path = "/api/v1/users/{id}", tag = "users", request_body = UpdateUser, security(("bearer" = [])),
     params(("id" = String, Path, description = "User id")),
     responses(
         (status = 200, body = UserView),

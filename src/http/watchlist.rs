@@ -92,11 +92,12 @@ pub struct AlertList {
 #[serde(deny_unknown_fields)]
 pub struct WatchlistQuery {
     /// `live` (default) or `all` (removed and lapsed ones too).
+    #[param(value_type = Option<crate::domain::schemas::WatchlistShow>)]
     pub show: Option<String>,
 }
 
 /// The watchlist.
-#[utoipa::path(get, path = "/api/v1/watchlist", tag = "watchlist", params(WatchlistQuery), security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "list_alerts", path = "/api/v1/watchlist", tag = "watchlist", params(WatchlistQuery), security(("bearer" = [])),
     responses((status = 200, body = AlertList), (status = 422, body = super::error::Problem)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -117,8 +118,15 @@ pub async fn list(
 
 /// Put a document or a person on the watchlist. Every movement is checked against it as it is
 /// recorded; a match is still recorded, answers with the action only, and leaves a hit.
-#[utoipa::path(post, path = "/api/v1/watchlist", tag = "watchlist", request_body = AlertInput, security(("bearer" = [])),
-    responses((status = 201, body = AlertView), (status = 422, body = super::error::Problem)))]
+#[utoipa::path(post, operation_id = "create_alert", path = "/api/v1/watchlist", tag = "watchlist", request_body = AlertInput, security(("bearer" = [])),
+    responses((status = 201, body = AlertView, links(
+        ("RecordMatchingMovement" = (operation_id = "record_movement", request_body = json!({"traveller": {
+            "issuing_state": "$response.body#/issuing_state",
+            "document_number": "$response.body#/document_number",
+        }}))),
+        ("ListHitsOfAlert" = (operation_id = "list_hits", parameters(("query.alert_id" = "$response.body#/id")))),
+        ("RemoveAlert" = (operation_id = "remove_alert", parameters(("path.id" = "$response.body#/id")))),
+    )), (status = 422, body = super::error::Problem)))]
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
@@ -130,7 +138,7 @@ pub async fn create(
 }
 
 /// Take an alert off the watchlist. It is kept, marked removed, and the removal is audited.
-#[utoipa::path(delete, path = "/api/v1/watchlist/{id}", tag = "watchlist", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "remove_alert", path = "/api/v1/watchlist/{id}", tag = "watchlist", security(("bearer" = [])),
     params(("id" = String, Path, description = "Alert id")),
     responses((status = 204, description = "Removed"), (status = 404, body = super::error::Problem)))]
 pub async fn remove(
@@ -194,20 +202,26 @@ pub struct HitList {
 #[serde(deny_unknown_fields)]
 pub struct HitsQuery {
     /// Only this POE (default: every POE you are posted at).
+    #[param(value_type = Option<crate::domain::poe::PoeCode>)]
     pub poe: Option<String>,
     /// Only crossings on this local date.
+    #[param(value_type = Option<crate::domain::schemas::LocalDate>)]
     pub date: Option<String>,
     /// Only this alert.
     pub alert_id: Option<String>,
     /// `true`: only hits not yet acknowledged.
     pub unacknowledged: Option<bool>,
     /// At most this many (1–500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
 /// Watchlist hits at your POEs.
-#[utoipa::path(get, path = "/api/v1/alert-hits", tag = "watchlist", params(HitsQuery), security(("bearer" = [])),
-    responses((status = 200, body = HitList), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
+#[utoipa::path(get, operation_id = "list_hits", path = "/api/v1/alert-hits", tag = "watchlist", params(HitsQuery), security(("bearer" = [])),
+    responses((status = 200, body = HitList, links(
+        ("AcknowledgeHit" = (operation_id = "acknowledge_hit", parameters(("path.id" = "$response.body#/items/0/id")))),
+        ("GetHitMovement" = (operation_id = "get_movement", parameters(("path.id" = "$response.body#/items/0/movement_id")))),
+    )), (status = 403, body = super::error::Problem), (status = 422, body = super::error::Problem)))]
 pub async fn hits(
     state: web::Data<AppState>,
     caller: Caller,
@@ -249,7 +263,7 @@ pub async fn hits(
 }
 
 /// Acknowledge a hit (the police have dealt with it).
-#[utoipa::path(post, path = "/api/v1/alert-hits/{id}/acknowledge", tag = "watchlist", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "acknowledge_hit", path = "/api/v1/alert-hits/{id}/acknowledge", tag = "watchlist", security(("bearer" = [])),
     params(("id" = String, Path, description = "Hit id")),
     responses((status = 200, body = HitView), (status = 404, body = super::error::Problem), (status = 409, description = "Acknowledged already", body = super::error::Problem)))]
 pub async fn acknowledge(

@@ -106,6 +106,15 @@ on_both_backends! {
         app.get("/api/v1/users", Some(&access)).await.expect(401);
     }
 
+    async fn logout_takes_a_null_body_as_no_body(app: TestApp) {
+        // The document makes the body optional; `null` is how a JSON client sends none.
+        let access = app.admin_token().await;
+        app.post("/api/v1/auth/logout", Some(&access), &json!(null)).await.expect(204);
+        app.get("/api/v1/users", Some(&access)).await.expect(401);
+        app.post("/api/v1/auth/logout", None, &json!(null)).await.expect(401);
+        app.post("/api/v1/auth/logout", None, &json!([])).await.expect(422);
+    }
+
     async fn forged_tokens_are_refused(app: TestApp) {
         let token = app.admin_token().await;
         let claims = claims_of(&token);

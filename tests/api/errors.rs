@@ -51,3 +51,29 @@ async fn a_body_over_the_limit_is_413() {
         .expect(413);
     assert_eq!(a.headers["content-type"], "application/problem+json");
 }
+
+#[actix_web::test]
+async fn a_body_over_the_limit_is_a_413_problem_where_the_body_is_read_raw_too() {
+    // Recording one movement and signing out read the body themselves (not through the JSON
+    // extractor); over the limit they answered actix's plain-text 413.
+    let Some(app) = spawn_app_with(Backend::Sqlite, |s| s.server.body_limit_bytes = 2048).await
+    else {
+        return;
+    };
+    let gate = app.system_token("MSU").await;
+    let admin = app.admin_token().await;
+    let big = serde_json::to_vec(&json!({"padding": "x".repeat(4096)})).unwrap();
+    for (path, token) in [
+        ("/api/v1/movements", Some(gate.as_str())),
+        ("/api/v1/auth/logout", Some(admin.as_str())),
+        ("/api/v1/auth/logout", None),
+    ] {
+        let a = app.post_raw(path, token, big.clone()).await.expect(413);
+        assert_eq!(
+            a.headers["content-type"], "application/problem+json",
+            "{path}"
+        );
+        assert_eq!(a.body["status"], 413, "{path}");
+    }
+    assert_eq!(app.count("movements"), 0);
+}

@@ -166,23 +166,26 @@ fn create_template_if_missing(admin: &mut PgConnection, name: &str) -> Result<()
     .map_err(|e| e.to_string())?;
     crossings::store::migrations::run(&db).map_err(|e| e.to_string())?;
     drop(db);
-    // Templates of earlier migrations are no longer needed.
+    // Templates of other migrations may belong to another checkout whose tests run now (a
+    // branch with a migration of its own): only those made more than a day ago, and unused,
+    // are dropped. The creation time is that of the database's PG_VERSION file.
     #[derive(QueryableByName)]
     struct Name {
         #[diesel(sql_type = diesel::sql_types::Text)]
         datname: String,
     }
     let old: Vec<Name> = diesel::sql_query(format!(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'crossings_tpl_%' AND datname <> '{name}'"
+        "SELECT d.datname FROM pg_database d
+          WHERE d.datname LIKE 'crossings_tpl_%' AND d.datname <> '{name}'
+            AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification
+                < now() - interval '1 day'
+            AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)"
     ))
     .load(admin)
     .unwrap_or_default();
     for o in old {
-        let _ = diesel::sql_query(format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            o.datname
-        ))
-        .execute(admin);
+        let _ =
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\"", o.datname)).execute(admin);
     }
     Ok(())
 }
@@ -225,8 +228,17 @@ fn create_pg_database() -> Result<(String, String), String> {
         {
             Ok(_) => return Ok((name.clone(), pg_url_for(&name))),
             Err(e) => {
-                // Another test may be copying the same template at this moment.
+                // Another test may be copying the same template at this moment; or a checkout
+                // of older tests (which dropped every other template) removed it: make it again.
                 last = e.to_string();
+                if last.contains("does not exist") {
+                    let _ = diesel::sql_query("SELECT pg_advisory_lock(4242424242)")
+                        .execute(&mut admin);
+                    let made = create_template_if_missing(&mut admin, &template);
+                    let _ = diesel::sql_query("SELECT pg_advisory_unlock(4242424242)")
+                        .execute(&mut admin);
+                    made?;
+                }
                 std::thread::sleep(std::time::Duration::from_millis(50 * (attempt + 1)));
             }
         }

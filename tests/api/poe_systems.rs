@@ -31,4 +31,11 @@ on_both_backends! {
         assert_eq!(a.error_fields(), vec!["poe"]);
         app.post("/api/v1/poe-systems", Some(&admin), &json!({"poe": "msu"})).await.expect(422);
     }
+
+    async fn a_label_is_limited_in_characters_not_bytes(app: TestApp) {
+        let admin = app.admin_token().await;
+        app.post("/api/v1/poe-systems", Some(&admin), &json!({"poe": "MSU", "label": "é".repeat(200)})).await.expect(201);
+        let long = app.post("/api/v1/poe-systems", Some(&admin), &json!({"poe": "MSU", "label": "é".repeat(201)})).await.expect(422);
+        assert_eq!(long.error_fields(), vec!["label"]);
+    }
 }

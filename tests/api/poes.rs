@@ -43,4 +43,16 @@ on_both_backends! {
         let immigration = app.user_token("imm", &["immigration"], &["SNP"]).await;
         app.patch("/api/v1/poes/SNP", Some(&immigration), &json!({"automated": true})).await.expect(403);
     }
+
+    async fn names_are_limited_in_characters_not_bytes(app: TestApp) {
+        // 100 characters, as the document says, even where each takes two bytes in UTF-8.
+        let admin = app.admin_token().await;
+        let name = "Ngoangoana Ê".repeat(8) + "Êêêê";
+        assert_eq!(name.chars().count(), 100);
+        let patched = app.patch("/api/v1/poes/NGG", Some(&admin), &json!({"name": name, "district": "É".repeat(100)})).await.expect(200);
+        assert_eq!(patched.body["name"], name.as_str());
+        let long = app.patch("/api/v1/poes/NGG", Some(&admin), &json!({"name": format!("{name}x")})).await.expect(422);
+        assert_eq!(long.error_fields(), vec!["name"]);
+        app.patch("/api/v1/poes/NGG", Some(&admin), &json!({"district": " \t "})).await.expect(422);
+    }
 }
