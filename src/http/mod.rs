@@ -20,6 +20,7 @@ pub mod poe_systems;
 pub mod poes;
 pub mod stats;
 pub mod stays;
+pub mod terminal;
 pub mod travellers;
 pub mod users;
 pub mod watchlist;
@@ -130,6 +131,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(docs::swagger_ui())
     .service(web::resource("/docs").get(docs::redirect))
     .configure(dashboard::configure)
+    .configure(terminal::configure)
     // Resources (not bare routes), so that another method gets 405, not 404.
     .service(web::resource("/health/live").get(health::live))
     .service(web::resource("/health/ready").get(health::ready))

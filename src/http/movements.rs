@@ -14,7 +14,8 @@ use crate::domain::time::parse_instant;
 use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::service::Caller;
-use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query};
+use crate::domain::stays::StayNote;
+use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query, Recorded};
 use crate::store::movements::MovementRow;
 
 /// The traveller of a recorded movement.
@@ -56,6 +57,58 @@ pub struct VehicleView {
 pub struct AlertView {
     /// `refer_to_police`, `secondary_inspection` or `notify_only`.
     pub action: String,
+}
+
+/// What the answer to recording a visitor's crossing says of the stay: an entry of a
+/// non-citizen gives `permitted_until`; an exit that closes a visit gives `entered_at`,
+/// `entered_poe`, `days`, `overstayed` and the visit's `permitted_until`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MovementStay)]
+pub struct StayView {
+    /// The last authorised day of the stay (the permit given, else the default for the
+    /// nationality), a Lesotho date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permitted_until: Option<NaiveDate>,
+    /// Exits: when the visit's entry occurred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entered_at: Option<DateTime<Utc>>,
+    /// Exits: where the visit's entry was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entered_poe: Option<String>,
+    /// Exits: Lesotho calendar days from the entry's date to the exit's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
+    pub days: Option<i64>,
+    /// Exits: whether the exit came after the last authorised day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overstayed: Option<bool>,
+}
+
+impl From<StayNote> for StayView {
+    fn from(note: StayNote) -> Self {
+        match note {
+            StayNote::Opened { ends_on } => Self {
+                permitted_until: Some(ends_on),
+                entered_at: None,
+                entered_poe: None,
+                days: None,
+                overstayed: None,
+            },
+            StayNote::Closed {
+                entered_at,
+                entered_poe,
+                ends_on,
+                days,
+                overstayed,
+            } => Self {
+                permitted_until: ends_on,
+                entered_at: Some(entered_at.and_utc()),
+                entered_poe: Some(entered_poe),
+                days: Some(days),
+                overstayed: Some(overstayed),
+            },
+        }
+    }
 }
 
 /// A recorded movement.
@@ -108,6 +161,19 @@ pub struct MovementView {
     /// Present when the traveller matched the watchlist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertView>,
+    /// In the answer to recording (and to its replay) only: the stay that a visitor's entry
+    /// opens or that a visitor's exit closes. Absent for citizens and for an exit that closes
+    /// no recorded entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stay: Option<StayView>,
+}
+
+impl From<Recorded> for MovementView {
+    fn from(r: Recorded) -> Self {
+        let mut view = Self::from(r.row);
+        view.stay = r.stay.map(StayView::from);
+        view
+    }
 }
 
 impl From<MovementRow> for MovementView {
@@ -154,6 +220,7 @@ impl From<MovementRow> for MovementView {
             voided_by: r.voided_by,
             void_reason: r.void_reason,
             alert: r.alert_action.map(|action| AlertView { action }),
+            stay: None,
         }
     }
 }
@@ -204,6 +271,9 @@ pub struct BatchItemResult {
     /// The watchlist's action, when the traveller matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertView>,
+    /// The stay a created visitor's entry opens or exit closes (see `MovementStay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stay: Option<StayView>,
     /// Why it was rejected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -248,10 +318,12 @@ pub async fn record_one(
     let value: serde_json::Value = parse_json(&body)?;
     let outcomes = service::record(&state.ctx, &caller, vec![value]).await?;
     match outcomes.into_iter().next() {
-        Some(ItemOutcome::Created(row)) => {
-            Ok(HttpResponse::Created().json(MovementView::from(*row)))
+        Some(ItemOutcome::Created(recorded)) => {
+            Ok(HttpResponse::Created().json(MovementView::from(*recorded)))
         }
-        Some(ItemOutcome::Duplicate(row)) => Ok(HttpResponse::Ok().json(MovementView::from(*row))),
+        Some(ItemOutcome::Duplicate(recorded)) => {
+            Ok(HttpResponse::Ok().json(MovementView::from(*recorded)))
+        }
         Some(ItemOutcome::Rejected(errors)) => Err(errors.into()),
         Some(ItemOutcome::NotPosted(poe)) => {
             Err(Error::Forbidden(format!("you are not posted at {poe}")))
@@ -308,11 +380,14 @@ pub async fn record_batch(
             outside_hours: None,
             late: None,
             alert: None,
+            stay: None,
             errors: Vec::new(),
         };
         match outcome {
-            ItemOutcome::Created(row) => {
+            ItemOutcome::Created(recorded) => {
+                let Recorded { row, stay } = *recorded;
                 response.created += 1;
+                item.stay = stay.map(StayView::from);
                 item.status = ItemStatus::Created;
                 item.sequence_anomaly = Some(row.sequence_anomaly);
                 item.outside_hours = Some(row.outside_hours);
@@ -320,10 +395,10 @@ pub async fn record_batch(
                 item.alert = row.alert_action.clone().map(|action| AlertView { action });
                 item.id = Some(row.id);
             }
-            ItemOutcome::Duplicate(row) => {
+            ItemOutcome::Duplicate(recorded) => {
                 response.duplicates += 1;
                 item.status = ItemStatus::Duplicate;
-                item.id = Some(row.id);
+                item.id = Some(recorded.row.id);
             }
             ItemOutcome::Rejected(errors) => {
                 response.rejected += 1;

@@ -21,7 +21,7 @@ use crate::domain::movement::{Direction, MovementInput, NewMovement, Rules, Void
 use crate::domain::paging::{Page, PageSize};
 use crate::domain::poe::{Poe, PoeCode};
 use crate::domain::stats::{self, Counted};
-use crate::domain::stays::{self, StayRules};
+use crate::domain::stays::{self, StayKind, StayNote, StayRules};
 use crate::domain::time;
 use crate::domain::timeline::{self, Timeline};
 use crate::domain::traveller::person_key;
@@ -39,13 +39,22 @@ impl AtPost for MovementRow {
     }
 }
 
+/// A recorded movement, with what its answer says of the stay it opens or closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The movement.
+    pub row: MovementRow,
+    /// A visitor's entry: the stay's end; a visitor's exit that closes a stay: its length.
+    pub stay: Option<StayNote>,
+}
+
 /// What became of one submitted movement.
 #[derive(Debug, Clone)]
 pub enum ItemOutcome {
     /// Recorded now.
-    Created(Box<MovementRow>),
+    Created(Box<Recorded>),
     /// A replay of a recorded movement: the original.
-    Duplicate(Box<MovementRow>),
+    Duplicate(Box<Recorded>),
     /// Refused, with every reason.
     Rejected(ValidationErrors),
     /// The key was used before with another payload.
@@ -99,7 +108,8 @@ pub async fn record(
         let recorded = record_with_retry(ctx, sender, batch, caller.actor(), registry).await?;
         for ((i, _), outcome) in valid.iter().zip(recorded) {
             outcomes[*i] = Some(match outcome {
-                Outcome::Created(row, alerts) => {
+                Outcome::Created(recorded, alerts) => {
+                    let row = &recorded.row;
                     metrics::counter!("crossings_movements_recorded_total",
                         "poe" => row.poe.to_string(), "direction" => row.direction.as_str())
                     .increment(1);
@@ -115,11 +125,11 @@ pub async fn record(
                         metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.to_string())
                             .increment(1);
                     }
-                    ItemOutcome::Created(row)
+                    ItemOutcome::Created(recorded)
                 }
-                Outcome::Duplicate(row) => {
+                Outcome::Duplicate(recorded) => {
                     metrics::counter!("crossings_movements_duplicate_total").increment(1);
-                    ItemOutcome::Duplicate(row)
+                    ItemOutcome::Duplicate(recorded)
                 }
                 Outcome::Conflict { existing_id } => ItemOutcome::Conflict { existing_id },
             });
@@ -222,9 +232,9 @@ pub struct RecordContext<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     /// Recorded now, with the ids of the watchlist alerts it matched.
-    Created(Box<MovementRow>, Vec<String>),
+    Created(Box<Recorded>, Vec<String>),
     /// Recorded before with the same payload: the original.
-    Duplicate(Box<MovementRow>),
+    Duplicate(Box<Recorded>),
     /// The key was used before with another payload.
     Conflict {
         /// The movement recorded under that key.
@@ -264,7 +274,10 @@ fn record_batch(
         let hash = m.payload_hash();
         if let Some(existing) = recorded.get(key) {
             outcomes[i] = Some(if existing.payload_hash == hash {
-                Outcome::Duplicate(Box::new(existing.clone()))
+                Outcome::Duplicate(Box::new(Recorded {
+                    stay: stay_note_stored(conn, existing)?,
+                    row: existing.clone(),
+                }))
             } else {
                 Outcome::Conflict {
                     existing_id: existing.id.clone(),
@@ -304,7 +317,10 @@ fn record_batch(
     store::audit::append(conn, actor, ctx.recorded_at, &events)?;
 
     for (i, r) in repeats {
-        outcomes[i] = Some(Outcome::Duplicate(Box::new(fresh[r].clone())));
+        outcomes[i] = Some(Outcome::Duplicate(Box::new(Recorded {
+            stay: stay_note(&fresh[r].id, &stays),
+            row: fresh[r].clone(),
+        })));
     }
     let mut hit_alerts: HashMap<&str, Vec<String>> = HashMap::new();
     for h in &hits {
@@ -315,7 +331,8 @@ fn record_batch(
     }
     for (i, row) in fresh_items.into_iter().zip(fresh) {
         let alerts = hit_alerts.remove(row.id.as_str()).unwrap_or_default();
-        outcomes[i] = Some(Outcome::Created(Box::new(row), alerts));
+        let stay = stay_note(&row.id, &stays);
+        outcomes[i] = Some(Outcome::Created(Box::new(Recorded { row, stay }), alerts));
     }
     outcomes
         .into_iter()
@@ -323,6 +340,38 @@ fn record_batch(
             o.ok_or_else(|| StoreError::Task("a movement was left without an outcome".to_owned()))
         })
         .collect()
+}
+
+/// What the answer to recording movement `id` says of the visit it opens or closes, from the
+/// stays as they now stand (`stays` holds every stay the movement opens or closes).
+fn stay_note(id: &str, stays: &[StayRow]) -> Option<StayNote> {
+    let visits = || stays.iter().filter(|s| s.kind == StayKind::Visit.as_str());
+    if let Some(opened) = visits().find(|s| s.opening_id == id) {
+        return opened.ends_on.map(|ends_on| StayNote::Opened { ends_on });
+    }
+    visits()
+        .find(|s| s.closing_id.as_deref() == Some(id))
+        .and_then(|closed| {
+            closed.closed_on.map(|closed_on| {
+                StayNote::closed(
+                    closed.opened_at,
+                    closed.opened_poe.clone(),
+                    closed.ends_on,
+                    closed_on,
+                )
+            })
+        })
+}
+
+/// [`stay_note`] of a movement recorded before (a replay), from the stored stays of its
+/// document.
+fn stay_note_stored(conn: &mut DbConnection, row: &MovementRow) -> StoreResult<Option<StayNote>> {
+    if row.voided_at.is_some() {
+        return Ok(None);
+    }
+    let (state, number) = row.document();
+    let stays = store::stays::of_document(conn, state, number)?;
+    Ok(stay_note(&row.id, &stays))
 }
 
 /// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch),
