@@ -759,7 +759,10 @@
     }
     if (v.late) flags.push(t('flag_late', timeText(v.occurred_at)));
     for (const f of flags) lines.push(h('p', { class: 'flag', 'data-fact': 'flag', text: `⚠ ${f}` }));
-    if (v.voided_at) lines.push(h('p', { class: 'flag', text: t('voided', v.void_reason || '') }));
+    if (v.voided_at) {
+      lines.push(h('p', { class: 'flag', text: t('voided', v.void_reason || '') }));
+      setResultTitle(t('void_done'), 'voided');
+    }
     body.replaceChildren(...lines);
     renderHistory(result);
   }
