@@ -301,7 +301,7 @@ async function main() {
     await scan(page, td3(WANTED));
     await recordWithEnter(page);
     await page.locator('#alert').waitFor({ state: 'visible' });
-    check((await page.locator('#alert-text').textContent()).includes('mapolesa'), 'the alert is not in Sesotho');
+    check((await page.locator('#alert-text').textContent()).includes('lepolesa'), 'the alert is not in Sesotho');
     await page.screenshot({ path: shot('alert-st') });
     await page.locator('#alert-ack').click();
     await page.locator('[data-fact="flag"]').first().waitFor();

@@ -730,6 +730,7 @@
     setResultTitle(result.replay ? t('recorded_before') : t('recorded'), v.alert ? 'alert' : 'ok');
     const who = `${v.traveller.surname}${v.traveller.given_names ? `, ${v.traveller.given_names}` : ''}`;
     lines.push(h('p', { class: 'big who-line', text: who }));
+    lines.push(h('p', { class: 'doc-line', text: `${t(`doc_${v.traveller.document_type}`)} ${v.traveller.issuing_state} ${v.traveller.document_number} · ${v.traveller.nationality} · ${v.traveller.date_of_birth}` }));
     lines.push(h('p', { class: 'big', text: t('recorded_line', dir, poeName(v.poe), timeText(v.occurred_at)) }));
     const s = v.stay;
     if (s && v.direction === 'entry' && s.permitted_until) {
