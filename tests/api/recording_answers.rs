@@ -149,3 +149,26 @@ on_both_backends! {
         assert!(a.body.get("stay").is_none(), "{}", a.text);
     }
 }
+
+on_both_backends! {
+    async fn the_terminal_is_served_from_the_binary_with_a_strict_csp(app: TestApp) {
+        let page = app.get("/terminal/", None).await.expect(200);
+        assert!(page.text.contains("<label for=\"mrz\""), "the page has no field labelled MRZ");
+        for (asset, kind) in [
+            ("/terminal/", "text/html"),
+            ("/terminal/app.js", "text/javascript"),
+            ("/terminal/mrz.js", "text/javascript"),
+            ("/terminal/i18n.js", "text/javascript"),
+            ("/terminal/style.css", "text/css"),
+        ] {
+            let a = app.get(asset, None).await.expect(200);
+            assert!(a.headers["content-type"].to_str().unwrap().starts_with(kind), "{asset}");
+            let csp = a.headers["content-security-policy"].to_str().unwrap();
+            for rule in ["default-src 'none'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"] {
+                assert!(csp.contains(rule), "{asset}: {csp}");
+            }
+            // Nothing from the network: no absolute URL to load anything from.
+            assert!(!a.text.contains("https://") && !a.text.contains("http://"), "{asset} names a URL");
+        }
+    }
+}
