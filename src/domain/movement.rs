@@ -207,7 +207,8 @@ pub struct MovementInput {
     /// traveller comes from the MRZ (document type from the document code: `P…` passport,
     /// `I…`, `A…`, `C…` identity card, any other travel document; number, issuing state,
     /// nationality, names, date of birth, sex); when given, the MRZ must agree with it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub traveller: Option<TravellerInput>,
     /// The raw MRZ lines, when the document was read by machine: TD1 (3 lines of 30), TD2
     /// (2 of 36) or TD3 (2 of 44). Check digits are verified and the MRZ must agree with
@@ -224,6 +225,16 @@ pub struct MovementInput {
     /// The vehicle, if any.
     #[serde(default)]
     pub vehicle: Option<VehicleInput>,
+}
+
+/// An optional field that, when present, is a value: `null` is refused like any other wrong
+/// type (absent is `None` through `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// What validation needs from outside the input.
@@ -904,6 +915,17 @@ mod tests {
         assert_eq!(t.date_of_birth, NaiveDate::from_ymd_opt(1974, 8, 12).unwrap());
         assert_eq!(t.sex, Sex::F);
         assert_eq!(m.mrz.as_ref().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn a_null_traveller_is_refused_even_with_an_mrz() {
+        let mut v = serde_json::json!({
+            "client_event_id": "e-1", "poe": "MSU", "direction": "entry",
+            "occurred_at": "2026-11-28T09:00:00+02:00", "mode": "pedestrian", "purpose": "visit",
+            "traveller": null
+        });
+        v["mrz"] = serde_json::json!(specimen_mrz());
+        assert!(serde_json::from_value::<MovementInput>(v).is_err());
     }
 
     #[test]

@@ -99,6 +99,15 @@ on_both_backends! {
         assert_eq!(movement["poe"]["$ref"], "#/components/schemas/RegisteredPoe");
         assert_eq!(movement["mrz"]["minItems"], 2);
         assert_eq!(movement["mrz"]["maxItems"], 3);
+        // A movement may give its MRZ alone; the recording answer says what became of the stay.
+        let required = schemas["MovementInput"]["required"].as_array().unwrap();
+        assert!(!required.contains(&"traveller".into()) && !required.contains(&"mrz".into()));
+        assert_eq!(movement["traveller"]["$ref"], "#/components/schemas/TravellerInput");
+        assert!(schemas["MovementView"]["properties"]["stay"].to_string().contains("#/components/schemas/MovementStay"));
+        for field in ["permitted_until", "entered_at", "entered_poe", "days", "overstayed"] {
+            assert!(schemas["MovementStay"]["properties"][field].is_object(), "MovementStay.{field}");
+        }
+        assert_eq!(schemas["MovementStay"]["properties"]["days"]["minimum"], 0);
         assert_eq!(schemas["BatchRequest"]["properties"]["movements"]["minItems"], 1);
         assert!(schemas["VoidRequest"]["properties"]["reason"]["pattern"].is_string());
 
