@@ -221,6 +221,8 @@
 
   function applyLang() {
     L = TABLES[lang] || TABLES.en;
+    // A passing notice is not translated after the fact: it goes.
+    if ($('form-msg').dataset.kind === 'ok') message($('form-msg'), '');
     document.documentElement.lang = lang;
     for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
     for (const el of document.querySelectorAll('[data-i18n-aria]')) el.setAttribute('aria-label', t(el.dataset.i18nAria));
@@ -727,7 +729,9 @@
     const body = $('result-body');
     const lines = [];
     const dir = t(`dir_${v.direction}`);
-    setResultTitle(result.replay ? t('recorded_before') : t('recorded'), v.alert ? 'alert' : 'ok');
+    const known = v.alert && ['refer_to_police', 'secondary_inspection', 'notify_only'].includes(v.alert.action) ? v.alert.action : 'other';
+    const title = result.replay ? t('recorded_before') : t('recorded');
+    setResultTitle(v.alert ? `${title} · ${t(`alert_${known}`)}` : title, v.alert ? 'alert' : 'ok');
     const who = `${v.traveller.surname}${v.traveller.given_names ? `, ${v.traveller.given_names}` : ''}`;
     lines.push(h('p', { class: 'big who-line', text: who }));
     lines.push(h('p', { class: 'doc-line', text: `${t(`doc_${v.traveller.document_type}`)} ${v.traveller.issuing_state} ${v.traveller.document_number} · ${v.traveller.nationality} · ${v.traveller.date_of_birth}` }));
@@ -1013,6 +1017,12 @@
     $('mode').addEventListener('change', () => { userPrefs().mode = $('mode').value; savePrefs(); updateVehicle(); });
     $('purpose').addEventListener('change', () => { userPrefs().purpose = $('purpose').value; savePrefs(); });
     $('nationality').addEventListener('input', updatePermit);
+    // Typing the traveller by hand after a bad scan: the scan is dropped, the typing kept.
+    for (const id of TRAVELLER_INPUTS) {
+      $(id).addEventListener('input', () => {
+        if (state.mrzLines.length && !state.mrz) { state.mrzLines = []; state.mrzProblems = null; renderMrz(null, ''); }
+      });
+    }
     $('mrz').addEventListener('keydown', onMrzKey);
     $('mrz').addEventListener('paste', onMrzPaste);
     $('form').addEventListener('submit', (ev) => { ev.preventDefault(); record(); });
