@@ -539,13 +539,22 @@ pub fn birth_date_of(d: MrzDate, not_after: NaiveDate) -> Option<NaiveDate> {
     let this_century = not_after.year() - not_after.year().rem_euclid(100);
     [this_century, this_century - 100]
         .into_iter()
-        .filter_map(|c| NaiveDate::from_ymd_opt(c + i32::from(d.yy), u32::from(d.mm), u32::from(d.dd)))
+        .filter_map(|c| {
+            NaiveDate::from_ymd_opt(c + i32::from(d.yy), u32::from(d.mm), u32::from(d.dd))
+        })
         .find(|date| *date <= not_after)
 }
 
 /// The traveller an MRZ describes, its problems named by MRZ field.
-fn traveller_from_mrz(m: &Mrz, crossing_day: NaiveDate, e: &mut ValidationErrors) -> Option<Traveller> {
-    let document_number = e.take("mrz.document_number", DocumentNumber::parse(&m.document_number));
+fn traveller_from_mrz(
+    m: &Mrz,
+    crossing_day: NaiveDate,
+    e: &mut ValidationErrors,
+) -> Option<Traveller> {
+    let document_number = e.take(
+        "mrz.document_number",
+        DocumentNumber::parse(&m.document_number),
+    );
     let issuing_state = e.take("mrz.issuing_state", StateCode::parse(&m.issuing_state));
     let nationality = e.take("mrz.nationality", StateCode::parse(&m.nationality));
     let surname = e.take("mrz.names", PersonName::parse(&m.surname, false));
@@ -912,7 +921,10 @@ mod tests {
         assert_eq!(t.nationality.as_str(), "LSO");
         assert_eq!(t.surname.as_str(), "ERIKSSON");
         assert_eq!(t.given_names.as_str(), "ANNA MARIA");
-        assert_eq!(t.date_of_birth, NaiveDate::from_ymd_opt(1974, 8, 12).unwrap());
+        assert_eq!(
+            t.date_of_birth,
+            NaiveDate::from_ymd_opt(1974, 8, 12).unwrap()
+        );
         assert_eq!(t.sex, Sex::F);
         assert_eq!(m.mrz.as_ref().map(Vec::len), Some(2));
     }
@@ -949,7 +961,10 @@ mod tests {
         line2[9] = if line2[9] == '1' { '2' } else { '1' };
         i.mrz = Some(vec![specimen_mrz()[0].clone(), line2.into_iter().collect()]);
         let fields = fields_of(NewMovement::parse(i, &rules(&reg)).unwrap_err());
-        assert!(fields.contains(&"mrz.document_number".to_owned()), "{fields:?}");
+        assert!(
+            fields.contains(&"mrz.document_number".to_owned()),
+            "{fields:?}"
+        );
     }
 
     #[test]
@@ -975,7 +990,11 @@ mod tests {
             (d(74, 8, 12), Some((1974, 8, 12)), "last century"),
             (d(20, 1, 1), Some((2020, 1, 1)), "a child"),
             (d(26, 11, 28), Some((2026, 11, 28)), "born today"),
-            (d(26, 11, 29), Some((1926, 11, 29)), "tomorrow is a century ago"),
+            (
+                d(26, 11, 29),
+                Some((1926, 11, 29)),
+                "tomorrow is a century ago",
+            ),
             (d(99, 2, 30), None, "30 February"),
         ];
         for (mrz_date, expected, why) in cases {

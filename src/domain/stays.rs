@@ -251,14 +251,27 @@ mod tests {
         let left = NaiveDate::from_ymd_opt(2026, 1, 12).unwrap();
         let end = NaiveDate::from_ymd_opt(2026, 1, 11);
         match StayNote::closed(entered, "MSU".into(), end, left) {
-            StayNote::Closed { days, overstayed, .. } => {
+            StayNote::Closed {
+                days, overstayed, ..
+            } => {
                 assert_eq!(days, 10);
                 assert!(overstayed, "left the day after the last authorised day");
             }
             other => panic!("{other:?}"),
         }
-        let on_time = StayNote::closed(entered, "MSU".into(), NaiveDate::from_ymd_opt(2026, 1, 12), left);
-        assert!(matches!(on_time, StayNote::Closed { overstayed: false, .. }));
+        let on_time = StayNote::closed(
+            entered,
+            "MSU".into(),
+            NaiveDate::from_ymd_opt(2026, 1, 12),
+            left,
+        );
+        assert!(matches!(
+            on_time,
+            StayNote::Closed {
+                overstayed: false,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -10,11 +10,11 @@ use crate::app::AppState;
 use crate::domain::movement::{Direction, MovementInput, VoidReason};
 use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
+use crate::domain::stays::StayNote;
 use crate::domain::time::parse_instant;
 use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::service::Caller;
-use crate::domain::stays::StayNote;
 use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query, Recorded};
 use crate::store::movements::MovementRow;
 

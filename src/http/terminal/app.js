@@ -468,6 +468,7 @@
   }
 
   function takeMrzLine(line) {
+    if ($('form-msg').dataset.kind === 'ok') message($('form-msg'), '');
     if (state.mrz || state.mrzLines.length >= 3) resetMrz();
     state.mrzLines.push(line);
     const format = MRZ.formatOf(state.mrzLines[0]);
@@ -586,7 +587,7 @@
     message($('form-msg'), '');
     state.eventId = null;
     updatePermit();
-    $('mrz').focus();
+    $('mrz').focus({ preventScroll: true });
   }
 
   /** The body of the movement on screen, or null with the problems shown beside the fields. */
@@ -658,6 +659,8 @@
       if (view.alert) openAlert(view);
       // The next traveller starts clean; the vehicle stays (its passengers come next).
       clearTraveller();
+      // One column (tablets): the answer is below the form, so bring it into view.
+      if (window.matchMedia('(max-width: 900px)').matches) $('result').scrollIntoView({ block: 'nearest' });
       loadHistory(view, result);
     } catch (e) {
       showRecordError(e);
