@@ -367,6 +367,8 @@
     $('post').replaceChildren(...state.posts.map((p) => h('option', { value: p.code, text: `${p.name} (${p.code})` })));
     $('post').value = state.poe.code;
     show($('post-pick'), state.posts.length > 1);
+    // With a choice of posts, the chooser names the post; the title need not say it twice.
+    show($('post-name'), state.posts.length <= 1);
     $('who-name').textContent = state.username;
     show($('who'), true);
     show($('direction'), true);
@@ -403,6 +405,7 @@
     show($('void-panel'), false);
     show($('search-panel'), false);
     $('post-name').textContent = '';
+    show($('post-name'), true);
     show($('signin-view'), true);
     setStep('password');
     if (text) message($('signin-msg'), text);
