@@ -80,8 +80,9 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Grace period on shutdown.
     pub shutdown_timeout_secs: u64,
-    /// Trust `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies (CIDRs) whose `X-Forwarded-For` is believed; empty = none.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// CORS origins; empty = off.
     pub cors_allowed_origins: Vec<String>,
 }
@@ -160,6 +161,26 @@ pub struct AuthSettings {
     pub argon2_iterations: u32,
     /// Argon2 lanes.
     pub argon2_parallelism: u32,
+    /// Failures for one username from all addresses within an hour that lock it everywhere.
+    pub account_failure_limit: u32,
+    /// Password verifications at once; 0 = twice the cores.
+    pub max_concurrent_hashes: usize,
+    /// A session ends this long after sign-in, whatever the refreshes.
+    pub session_max_secs: i64,
+    /// Roles that must enrol a second factor before they may do anything else.
+    #[serde(default)]
+    pub mfa_required_roles: Vec<String>,
+}
+
+impl AuthSettings {
+    /// How many password verifications may run at once.
+    pub fn hash_permits(&self) -> usize {
+        if self.max_concurrent_hashes > 0 {
+            self.max_concurrent_hashes
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+        }
+    }
 }
 
 /// `[movements]`
@@ -255,6 +276,8 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("server.cors_allowed_origins")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("auth.mfa_required_roles")
                     .source(Some(env_map)),
             )
             .set_override("environment", env_name)?
@@ -317,6 +340,26 @@ impl Settings {
         }
         if self.auth.lockout_threshold == 0 {
             return invalid("auth.lockout_threshold", "must be at least 1");
+        }
+        if self.auth.account_failure_limit == 0 {
+            return invalid("auth.account_failure_limit", "must be at least 1");
+        }
+        if self.auth.session_max_secs < self.auth.access_token_ttl_secs {
+            return invalid(
+                "auth.session_max_secs",
+                "must not be shorter than the access token's lifetime",
+            );
+        }
+        for role in &self.auth.mfa_required_roles {
+            if crate::domain::user::Role::parse(role).is_none() {
+                return invalid("auth.mfa_required_roles", "names a role that does not exist");
+            }
+        }
+        if crate::net::parse_proxies(&self.server.trusted_proxies).is_err() {
+            return invalid(
+                "server.trusted_proxies",
+                "must be a list of addresses or CIDRs, e.g. 10.0.0.0/8",
+            );
         }
         if self.auth.address_failure_limit == 0 {
             return invalid("auth.address_failure_limit", "must be at least 1");

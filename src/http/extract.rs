@@ -3,7 +3,6 @@
 //! limit is 413.
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -101,27 +100,24 @@ pub struct ClientInfo(pub Client);
 impl ClientInfo {
     /// Reads the client's address and request id off a request.
     pub fn of(req: &HttpRequest) -> Client {
-        let trust = req
+        let trusted = req
             .app_data::<web::Data<AppState>>()
-            .is_some_and(|s| s.settings().server.trust_forwarded_for);
-        let addr = if trust {
-            req.connection_info()
-                .realip_remote_addr()
-                .and_then(parse_addr)
-        } else {
-            req.peer_addr().map(|a| a.ip())
-        };
+            .map(|s| crate::net::parse_proxies(&s.settings().server.trusted_proxies))
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let addr = req.peer_addr().map(|peer| {
+            let forwarded: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .map(|v| v.to_str().unwrap_or("not text"))
+                .collect();
+            crate::net::client_address(peer.ip(), &forwarded, &trusted)
+        });
         Client {
             addr,
             request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         }
     }
-}
-
-fn parse_addr(s: &str) -> Option<IpAddr> {
-    s.parse::<IpAddr>()
-        .ok()
-        .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 impl FromRequest for ClientInfo {

@@ -119,6 +119,11 @@ pub async fn create(ctx: &Context, actor: Actor, user: NewUser) -> Result<UserRo
         active: user.active,
         created_at: now,
         updated_at: now,
+        // The admin knows this password: the account chooses its own at first sign-in.
+        password_change_required: true,
+        totp_secret: None,
+        totp_enabled: false,
+        totp_last_step: None,
     };
     let postings = user.postings;
     ctx.write(move |c| {
@@ -160,11 +165,14 @@ pub async fn update(ctx: &Context, actor: Actor, id: String, patch: UserPatch) -
     };
     let now = time::now();
     let changes = UserChanges {
-        password_hash: hash,
+        password_hash: hash.clone(),
         roles: patch.roles.as_ref().map(RoleSet::to_storage),
         poes: patch.postings.as_ref().map(Postings::to_storage),
         active: patch.active,
         updated_at: Some(now),
+        // A password an admin set is changed by its owner at the next sign-in.
+        password_change_required: hash.is_some().then_some(true),
+        ..UserChanges::default()
     };
     let postings = patch.postings;
     let password_changed = changes.password_hash.is_some();
@@ -189,6 +197,31 @@ pub async fn update(ctx: &Context, actor: Actor, id: String, patch: UserPatch) -
             &[AuditEvent::new("user.update", format!("user:{id}"))],
         )?;
         Ok(row)
+    })
+    .await
+}
+
+/// Turns an account's second factor off (it lost its device); it enrols again at its next
+/// sign-in if its role requires one. Audited; the account's sessions are revoked.
+pub async fn reset_mfa(ctx: &Context, actor: Actor, id: String) -> Result<()> {
+    let now = time::now();
+    ctx.write(move |c| {
+        let changes = UserChanges {
+            totp_secret: Some(None),
+            totp_enabled: Some(false),
+            totp_last_step: Some(None),
+            updated_at: Some(now),
+            ..UserChanges::default()
+        };
+        store::users::update(c, &id, &changes)?.ok_or_else(no_such_user)?;
+        store::sessions::revoke_all_of_user(c, &id, now, "second factor reset")?;
+        store::audit::append(
+            c,
+            &actor,
+            now,
+            &[AuditEvent::new("user.mfa_reset", format!("user:{id}"))],
+        )?;
+        Ok(())
     })
     .await
 }

@@ -21,8 +21,11 @@ use serde_json::{Value, json};
 
 /// The bootstrap admin's password in every test.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
-/// A password that meets the policy, for officers created in tests.
+/// A password that meets the policy, for officers created in tests (their own, after the
+/// first sign-in).
 pub const OFFICER_PASSWORD: &str = "officer-password-1";
+/// The password an admin gives an officer in tests, changed at the first sign-in.
+pub const INITIAL_PASSWORD: &str = "initial-password-by-admin";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -474,21 +477,38 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Creates a user with `roles` at `poes` (through the admin) and signs them in.
+    /// Creates a user with `roles` at `poes` (through the admin), signs them in, has them
+    /// change the admin-set password to [`OFFICER_PASSWORD`], and answers a token of theirs.
     pub async fn user_token(&self, username: &str, roles: &[&str], poes: &[&str]) -> String {
         let admin = self.admin_token().await;
         self.post(
             "/api/v1/users",
             Some(&admin),
-            &json!({"username": username, "password": OFFICER_PASSWORD, "roles": roles, "poes": poes}),
+            &json!({"username": username, "password": INITIAL_PASSWORD, "roles": roles, "poes": poes}),
         )
         .await
         .expect(201);
+        self.change_initial_password(username).await;
         let a = self.login(username, OFFICER_PASSWORD).await.expect(200);
         a.body["access_token"]
             .as_str()
             .expect("access token")
             .to_owned()
+    }
+
+    /// Signs in with [`INITIAL_PASSWORD`] (the forced change) and changes it to
+    /// [`OFFICER_PASSWORD`].
+    pub async fn change_initial_password(&self, username: &str) {
+        let first = self.login(username, INITIAL_PASSWORD).await.expect(200);
+        assert_eq!(first.body["password_change_required"], true);
+        let restricted = first.body["access_token"].as_str().expect("access token");
+        self.post(
+            "/api/v1/auth/password",
+            Some(restricted),
+            &json!({"current_password": INITIAL_PASSWORD, "new_password": OFFICER_PASSWORD}),
+        )
+        .await
+        .expect(204);
     }
 
     /// Registers a POE system for `poe` and answers an access token of it.
