@@ -283,17 +283,19 @@ async fn failed(
     let username = failure.username.clone();
     let (locked_here, locked_everywhere) = ctx
         .write(move |c| {
-            let (all, _) = store::users::failures_since(
+            let all = store::users::failure_rank(
                 c,
                 &failure.username,
                 None,
                 now - chrono::Duration::hours(1),
+                &failure.id,
             )?;
-            let (here, _) = store::users::failures_since(
+            let here = store::users::failure_rank(
                 c,
                 &failure.username,
                 Some(&failure.client_addr),
                 now - lockout,
+                &failure.id,
             )?;
             let object = format!("username:{}", failure.username);
             let mut events = vec![AuditEvent::new(action, object.clone())];
@@ -479,7 +481,7 @@ pub async fn system_token(
         s.revoked_at.is_none() && constant_time_eq(s.secret_hash.as_bytes(), presented.as_bytes())
     }) else {
         metrics::counter!("crossings_login_failures_total").increment(1);
-        tracing::warn!(client_id = %client_id, "POE system token refused");
+        tracing::warn!(client_id = %crate::telemetry::clip(client_id), "POE system token refused");
         return Err(Error::Unauthenticated(
             "invalid client credentials".to_owned(),
         ));

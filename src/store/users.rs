@@ -169,6 +169,28 @@ pub fn failures_since(
     Ok((n, latest))
 }
 
+/// The rank of failure `id` among those of `username` since `since` (from `addr` when
+/// given): how many were recorded up to and including it. Attempts are recorded one at a
+/// time under the username's lock with time-ordered ids, so exactly one failure has each
+/// rank: the one whose rank is a limit is the one that brought the lock about.
+pub fn failure_rank(
+    conn: &mut DbConnection,
+    username: &str,
+    addr: Option<&str>,
+    since: NaiveDateTime,
+    id: &str,
+) -> StoreResult<i64> {
+    let mut q = login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::failed_at.gt(since))
+        .filter(login_failures::id.le(id.to_owned()))
+        .into_boxed();
+    if let Some(addr) = addr {
+        q = q.filter(login_failures::client_addr.eq(addr.to_owned()));
+    }
+    Ok(q.select(diesel::dsl::count_star()).first(conn)?)
+}
+
 /// Records a failed sign-in (counted before the password is checked; removed again when it
 /// turns out right).
 pub fn add_failure(conn: &mut DbConnection, row: &LoginFailureRow) -> StoreResult<()> {

@@ -19,6 +19,7 @@ mod openapi;
 mod operations;
 mod poe_systems;
 mod poes;
+mod security;
 mod stats;
 mod stats_dashboard;
 mod users;
