@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 /// A password that meets the policy, for officers created in tests (their own, after the
 /// first sign-in).
-pub const OFFICER_PASSWORD: &str = "officer-password-1";
+pub const OFFICER_PASSWORD: &str = "blue-maloti-sky-1";
 /// The password an admin gives an officer in tests, changed at the first sign-in.
 pub const INITIAL_PASSWORD: &str = "initial-password-by-admin";
 
