@@ -222,6 +222,10 @@ pub struct StatsSettings {
     pub max_span_days_month: i64,
     /// How often pending changes are folded into the counters, in milliseconds.
     pub fold_interval_ms: u64,
+    /// Most cells one answer may have (estimated before it runs).
+    pub max_cells: u64,
+    /// Statistics statements stop after this long (PostgreSQL), in milliseconds.
+    pub statement_timeout_ms: u64,
 }
 
 /// Log output format.
@@ -378,6 +382,12 @@ impl Settings {
         }
         if self.stats.min_cell_count < 1 {
             return invalid("stats.min_cell_count", "must be at least 1");
+        }
+        if self.stats.max_cells == 0 {
+            return invalid("stats.max_cells", "must be at least 1");
+        }
+        if self.stats.statement_timeout_ms == 0 {
+            return invalid("stats.statement_timeout_ms", "must be at least 1");
         }
         if !(10..=60_000).contains(&self.stats.fold_interval_ms) {
             return invalid("stats.fold_interval_ms", "must be between 10 and 60000");

@@ -77,11 +77,15 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
         .await
         .map_err(|e| crate::error::Error::internal_from("start-up", e))??;
     let bootstrap_password = settings.bootstrap_admin_password.clone();
+    let stats_slots = usize::try_from(settings.database.pool_size / 2)
+        .unwrap_or(1)
+        .max(1);
     let ctx = Context {
         db,
         settings: Arc::new(settings),
         registry: Default::default(),
         auth: Arc::new(auth),
+        stats_slots: Arc::new(tokio::sync::Semaphore::new(stats_slots)),
     };
     if let Some(outcome) = service::sessions::bootstrap_admin(&ctx, bootstrap_password).await? {
         match outcome.generated_password {
