@@ -332,3 +332,110 @@ on_both_backends_with! {
         app.login("admin\nINFO forged", "wrong-password!!").await.expect(401);
     }
 }
+
+/// A movement of a traveller of `nationality`, `minutes` ago.
+fn crossing(i: usize, nationality: &str, minutes: i64) -> Value {
+    let mut m = crate::helpers::movement(
+        &format!("sdc-{i}"),
+        "MSU",
+        "entry",
+        &crate::helpers::minutes_ago(minutes),
+        &format!("SDC{i}"),
+    );
+    m["traveller"]["nationality"] = json!(nationality);
+    m["traveller"]["issuing_state"] = json!(nationality);
+    m
+}
+
+/// Yesterday and the day after tomorrow, Lesotho dates: whole days around now.
+fn whole_days() -> (String, String) {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(2)).date_naive();
+    (
+        (today - chrono::Duration::days(1)).to_string(),
+        (today + chrono::Duration::days(2)).to_string(),
+    )
+}
+
+on_both_backends_with! {
+    // Before issue 17: an analyst asking for one second narrowed by nationality, sex and age
+    // band got `total: 1`, and the withheld row's keys named the person's attributes.
+    async fn the_one_second_small_cell_attack_is_refused_and_no_small_count_is_published(app: TestApp, |_s| {}) {
+        let officer = app.user_token("officer-sdc", &["immigration"], &["MSU"]).await;
+        let analyst = app.user_token("hoba", &["analyst"], &[]).await;
+        let m = crossing(1, "ZAF", 3);
+        let at = m["occurred_at"].as_str().unwrap().to_owned();
+        app.post("/api/v1/movements", Some(&officer), &m).await.expect(201);
+        let t = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+        let second = |d: i64| (t + chrono::Duration::seconds(d)).to_rfc3339().replace('+', "%2B");
+        let one_second = format!(
+            "/api/v1/stats/movements?from={}&to={}&interval=hour&group_by=poe&nationality=ZAF&sex=M&age_band=35-44",
+            second(0), second(1)
+        );
+        let refused = app.get(&one_second, Some(&analyst)).await.expect(422);
+        assert!(refused.error_fields().iter().any(|f| f == "from"), "{}", refused.text);
+        // Over whole days, the lone crossing is withheld, and so is the total.
+        let (from, to) = whole_days();
+        let day = app.get(&format!(
+            "/api/v1/stats/movements?from={from}&to={to}&group_by=nationality,sex,age_band"), Some(&analyst)).await.expect(200);
+        assert_eq!(day.body["total"], Value::Null, "{}", day.text);
+        assert!(day.body["rows"].as_array().unwrap().iter().all(|r| r["count"].is_null()));
+        assert_eq!(day.body["suppressed_cells"], 2);
+        // Unprotected answers (by post) are not affected.
+        let by_post = app.get(&format!("/api/v1/stats/movements?from={from}&to={to}&group_by=poe"), Some(&analyst)).await.expect(200);
+        assert_eq!(by_post.body["total"], 1);
+    }
+
+    async fn a_withheld_cell_cannot_be_worked_out_from_the_total(app: TestApp, |_s| {}) {
+        let officer = app.user_token("officer-sdc", &["immigration"], &["MSU"]).await;
+        let analyst = app.user_token("hoba", &["analyst"], &[]).await;
+        let items: Vec<Value> = (0..6).map(|i| crossing(i, "ZAF", 5))
+            .chain((6..8).map(|i| crossing(i, "BWA", 5)))
+            .chain((8..20).map(|i| crossing(i, "MOZ", 5)))
+            .collect();
+        app.post("/api/v1/movements/batch", Some(&officer), &json!({"movements": items})).await.expect(200);
+        let (from, to) = whole_days();
+        let a = app.get(&format!("/api/v1/stats/movements?from={from}&to={to}&group_by=nationality"), Some(&analyst)).await.expect(200);
+        let rows = a.body["rows"].as_array().unwrap();
+        let of = |n: &str| rows.iter().find(|r| r["nationality"] == n).unwrap()["count"].clone();
+        assert_eq!(a.body["total"], 20);
+        assert_eq!(of("BWA"), Value::Null);
+        assert_eq!(of("ZAF"), Value::Null, "20 - 12 - 6 would give BWA's 2 away");
+        assert_eq!(of("MOZ"), 12);
+        assert_eq!(a.body["suppressed_cells"], 2);
+        // The citizens' flow is narrowed by nationality: protected too.
+        let flow = app.get(&format!("/api/v1/stats/citizen-flow?from={from}&to={to}"), Some(&analyst)).await.expect(200);
+        assert_eq!(flow.body["entries"], 0);
+        let ragged = format!("/api/v1/stats/citizen-flow?from={from}T10:00:00%2B02:00&to={to}");
+        app.get(&ragged, Some(&analyst)).await.expect(422);
+    }
+
+    async fn an_answer_too_large_is_refused_before_it_runs(app: TestApp, |_s| {}) {
+        let analyst = app.user_token("hoba", &["analyst"], &[]).await;
+        let big = app.get("/api/v1/stats/movements?from=2026-01-01&to=2026-01-31&interval=hour&group_by=poe,nationality,sex,age_band,purpose", Some(&analyst)).await.expect(422);
+        assert!(big.text.contains("stats.max_cells"), "{}", big.text);
+        // Filtering the dimensions down brings it under the limit.
+        app.get("/api/v1/stats/movements?from=2026-01-01&to=2026-01-31&interval=hour&group_by=poe,nationality&nationality=ZAF", Some(&analyst)).await.expect(200);
+    }
+
+    async fn recording_is_answered_while_statistics_are_hammered(app: TestApp, |s| {
+        s.database.pool_size = 4;
+    }) {
+        let officer = app.user_token("officer-sdc", &["immigration"], &["MSU"]).await;
+        let analyst = app.user_token("hoba", &["analyst"], &[]).await;
+        let app = &app;
+        let (officer, analyst) = (&officer, &analyst);
+        let stats = (0..32).map(|_| async move {
+            app.get("/api/v1/stats/movements?from=2026-01-01&to=2026-01-31&interval=hour&group_by=poe,direction", Some(analyst)).await
+        });
+        let records = (0..16).map(|i| async move {
+            app.post("/api/v1/movements", Some(officer), &crossing(100 + i, "ZAF", 2)).await
+        });
+        let (stats, records) = futures_util::join!(join_all(stats), join_all(records));
+        for r in &records {
+            assert_eq!(r.status.as_u16(), 201, "recording waits behind no statistics: {}", r.text);
+        }
+        for s in &stats {
+            assert!(matches!(s.status.as_u16(), 200 | 503), "{} {}", s.status, s.text);
+        }
+    }
+}
