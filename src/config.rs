@@ -245,6 +245,9 @@ pub struct TelemetrySettings {
     pub log_format: LogFormat,
     /// Filter directive.
     pub log_level: String,
+    /// Where `/metrics` is served (not on the API listener); empty = nowhere.
+    #[serde(default)]
+    pub metrics_bind: String,
 }
 
 impl Settings {
@@ -309,6 +312,14 @@ impl Settings {
             return invalid(
                 "server.bind",
                 "must be an address and port, e.g. 127.0.0.1:8080",
+            );
+        }
+        if !self.telemetry.metrics_bind.trim().is_empty()
+            && self.telemetry.metrics_bind.trim().parse::<SocketAddr>().is_err()
+        {
+            return invalid(
+                "telemetry.metrics_bind",
+                "must be an address and port, e.g. 127.0.0.1:9464, or empty",
             );
         }
         if self.server.body_limit_bytes < 1024 {

@@ -46,7 +46,7 @@ macro_rules! api_routes {
         #[derive(utoipa::OpenApi)]
         #[openapi(
             info(title = "crossings", description = docs::DESCRIPTION, license(name = "Apache-2.0")),
-            paths($($handler),*, health::live, health::ready, metrics::render),
+            paths($($handler),*, health::live, health::ready),
             components(schemas(
                 error::Problem,
                 crate::domain::validation::FieldError,
@@ -136,8 +136,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(dashboard::configure)
     // Resources (not bare routes), so that another method gets 405, not 404.
     .service(web::resource("/health/live").get(health::live))
-    .service(web::resource("/health/ready").get(health::ready))
-    .service(web::resource("/metrics").get(metrics::render));
+    .service(web::resource("/health/ready").get(health::ready));
+    // `/metrics` is not here: it is served on telemetry.metrics_bind only.
 }
 
 /// The answer for paths that match no route.

@@ -80,7 +80,7 @@ on_both_backends! {
         assert_eq!(msu["alert_hits"], 1);
         assert_eq!(msu["entries"], 2);
 
-        let metrics = app.get("/metrics", None).await;
+        let metrics = app.metrics().await;
         assert!(metrics.text.contains("crossings_alert_hits_total"));
         // Immigration does not see the watchlist or the hits.
         app.get("/api/v1/watchlist", Some(&officer)).await.expect(403);

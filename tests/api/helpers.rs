@@ -68,6 +68,8 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The metrics listener (`telemetry.metrics_bind`).
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub state: Arc<AppState>,
     pub backend: Backend,
@@ -260,6 +262,11 @@ pub fn test_settings(database_url: &str) -> Settings {
         ),
         ("CROSSINGS__SERVER__WORKERS".to_owned(), "2".to_owned()),
         ("CROSSINGS__DATABASE__POOL_SIZE".to_owned(), "4".to_owned()),
+        // Each test server its own metrics port.
+        (
+            "CROSSINGS__TELEMETRY__METRICS_BIND".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let mut settings = Settings::load_from(&dir, &env).expect("test settings load");
@@ -276,6 +283,7 @@ fn init_logs() {
             crossings::telemetry::init(&crossings::config::TelemetrySettings {
                 log_format: crossings::config::LogFormat::Text,
                 log_level: "info".to_owned(),
+                metrics_bind: String::new(),
             });
         }
     });
@@ -346,11 +354,13 @@ async fn start_app(
         .await
         .expect("application starts");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let state = app.state();
     actix_web::rt::spawn(app.run_until_stopped());
     Some(TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_address: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -456,6 +466,12 @@ impl TestApp {
             .header("content-type", "application/json")
             .body(body);
         self.send(Self::with_token(req, token)).await
+    }
+
+    /// `GET /metrics` on the metrics listener.
+    pub async fn metrics(&self) -> Answer {
+        let base = self.metrics_address.as_deref().expect("a metrics listener");
+        self.send(self.client.get(format!("{base}/metrics"))).await
     }
 
     /// Signs in; answers the whole token response.
