@@ -46,6 +46,9 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The body is not JSON by its `Content-Type` (415).
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
     /// The body was read but its content is not acceptable (422).
     #[error(transparent)]
     Validation(#[from] ValidationErrors),

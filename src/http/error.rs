@@ -46,6 +46,7 @@ impl Error {
             Error::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             Error::Conflict(_) => ("conflict", "Conflict"),
             Error::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            Error::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Error::Validation(_) => ("validation", "Unprocessable content"),
             Error::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Error::Unavailable(_) => ("unavailable", "Service unavailable"),
@@ -65,7 +66,9 @@ impl Error {
             Error::PasswordChangeRequired => "this account must change its password first: POST /api/v1/auth/password".to_owned(),
             Error::MfaEnrolmentRequired => "this account must set up a second factor first: POST /api/v1/auth/mfa/setup, then /auth/mfa/confirm".to_owned(),
             Error::TooManyRequests { detail, .. } | Error::Busy { detail, .. } => detail.clone(),
-            Error::PayloadTooLarge { .. } | Error::MethodNotAllowed => self.to_string(),
+            Error::PayloadTooLarge { .. }
+            | Error::MethodNotAllowed
+            | Error::UnsupportedMediaType => self.to_string(),
             Error::Validation(v) => match v.0.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
                 many => format!("{} fields are not acceptable", many.len()),
@@ -95,6 +98,7 @@ impl ResponseError for Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

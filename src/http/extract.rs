@@ -30,7 +30,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 /// The raw body, read up to the configured limit: over it is a 413 problem (not actix's plain
-/// text), unreadable is a 400.
+/// text), unreadable is a 400, and a `Content-Type` other than JSON is a 415.
 #[derive(Debug)]
 pub struct ApiBytes(pub web::Bytes);
 
@@ -43,8 +43,23 @@ impl FromRequest for ApiBytes {
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings().server.body_limit_bytes)
             .unwrap_or(1 << 20);
+        let media_type = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("?").to_owned());
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
+            if let Some(media_type) = media_type {
+                let essence = media_type
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if essence != "application/json" && !essence.ends_with("+json") {
+                    return Err(Error::UnsupportedMediaType);
+                }
+            }
             bytes
                 .await
                 .map(ApiBytes)

@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::domain::movement::{Direction, MovementInput, VoidReason};
 use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
+use crate::domain::user::Role;
 use crate::domain::time::parse_instant;
 use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::error::{Error, Result};
@@ -108,6 +109,19 @@ pub struct MovementView {
     /// Present when the traveller matched the watchlist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertView>,
+}
+
+impl MovementView {
+    /// The view a caller gets: watchlist information only for those who deal with it at the
+    /// desk (immigration) or own it (police); never for LRA (need to know).
+    pub fn for_caller(row: MovementRow, caller: &Caller) -> Self {
+        let mut view = Self::from(row);
+        let p = &caller.principal;
+        if !(p.has_role(Role::Immigration) || p.has_role(Role::Police)) {
+            view.alert = None;
+        }
+        view
+    }
 }
 
 impl From<MovementRow> for MovementView {
@@ -358,7 +372,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<web::Json<MovementView>> {
     let row = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(MovementView::for_caller(row, &caller)))
 }
 
 /// `GET /movements` filters and paging.
@@ -446,7 +460,11 @@ pub async fn list(
         .flatten()
         .map(|r| super::cursor::encode(r.occurred_at, &r.id));
     Ok(web::Json(MovementPage {
-        items: page.items.into_iter().map(MovementView::from).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|r| MovementView::for_caller(r, &caller))
+            .collect(),
         next_cursor,
     }))
 }

@@ -439,3 +439,52 @@ on_both_backends_with! {
         }
     }
 }
+
+on_both_backends_with! {
+    async fn every_error_is_problem_json_413_and_415_included(app: TestApp, |s| {
+        s.server.body_limit_bytes = 4096;
+    }) {
+        let officer = app.user_token("officer-err", &["immigration"], &["MSU"]).await;
+        let count = app.count("movements");
+        let big = vec![b'x'; 10_000];
+        for path in ["/api/v1/movements", "/api/v1/movements/batch", "/api/v1/auth/login", "/api/v1/auth/password"] {
+            let a = app.post_raw(path, Some(&officer), big.clone()).await;
+            assert_eq!(a.status.as_u16(), 413, "{path}: {}", a.text);
+            assert_eq!(a.headers["content-type"], "application/problem+json", "{path}");
+            // Announced as too large before it is sent, too.
+            let b = app.send(app.client.post(app.url(path)).bearer_auth(&officer)
+                .header("content-type", "application/json").header("content-length", "10000000").body(big.clone())).await;
+            assert!(matches!(b.status.as_u16(), 413 | 400), "{path}: {}", b.status);
+        }
+        for path in ["/api/v1/movements", "/api/v1/auth/login"] {
+            let a = app.send(app.client.post(app.url(path)).bearer_auth(&officer)
+                .header("content-type", "text/plain").body("{}")).await;
+            assert_eq!(a.status.as_u16(), 415, "{path}: {}", a.text);
+            assert_eq!(a.headers["content-type"], "application/problem+json", "{path}");
+        }
+        assert_eq!(app.count("movements"), count, "nothing changed");
+    }
+
+    async fn lra_never_sees_alerts_and_a_movement_without_a_vehicle_is_not_found(app: TestApp, |_s| {}) {
+        let police = app.user_token("police-lra", &["police"], &["*"]).await;
+        let officer = app.user_token("officer-lra", &["immigration"], &["MSU"]).await;
+        let lra = app.user_token("customs", &["lra"], &["MSU"]).await;
+        app.post("/api/v1/watchlist", Some(&police), &json!({"issuing_state": "ZAF", "document_number": "CARW1", "category": "other", "action": "notify_only", "reason": "test"})).await.expect(201);
+        let mut car = crate::helpers::movement("lra-car", "MSU", "entry", &crate::helpers::minutes_ago(5), "CARW1");
+        car["mode"] = json!("private_vehicle");
+        car["vehicle"] = json!({"registration": "AB123", "country": "ZAF", "category": "car"});
+        let with_car = app.post("/api/v1/movements", Some(&officer), &car).await.expect(201);
+        assert!(with_car.body["alert"].is_object(), "immigration sees the alert: {}", with_car.text);
+        let id = with_car.body["id"].as_str().unwrap();
+        let seen = app.get(&format!("/api/v1/movements/{id}"), Some(&lra)).await.expect(200);
+        assert!(seen.body.get("alert").is_none(), "{}", seen.text);
+        let listed = app.get("/api/v1/movements?poe=MSU", Some(&lra)).await.expect(200);
+        assert!(!listed.text.contains("\"alert\""), "{}", listed.text);
+        let on_foot = app.post("/api/v1/movements", Some(&officer),
+            &crate::helpers::movement("lra-foot", "MSU", "entry", &crate::helpers::minutes_ago(5), "FOOT1")).await.expect(201);
+        let declaration = json!({"reference": "R1", "goods": "tyres", "value": "100", "currency": "ZAR"});
+        let foot = app.post(&format!("/api/v1/movements/{}/declarations", on_foot.body["id"].as_str().unwrap()), Some(&lra), &declaration).await.expect(404);
+        let missing = app.post("/api/v1/movements/no-such-movement/declarations", Some(&lra), &declaration).await.expect(404);
+        assert_eq!(foot.body["detail"], missing.body["detail"], "no difference to learn from");
+    }
+}
