@@ -85,6 +85,9 @@ pub struct ServerSettings {
     pub trusted_proxies: Vec<String>,
     /// CORS origins; empty = off.
     pub cors_allowed_origins: Vec<String>,
+    /// TLS ends at a proxy in front (production may then run without `[tls]`).
+    #[serde(default)]
+    pub tls_offloaded: bool,
 }
 
 /// `[tls]`
@@ -335,6 +338,15 @@ impl Settings {
                 "is the shipped development key; set CROSSINGS__AUTH__JWT_SECRET for production",
             );
         }
+        if self.environment == Environment::Production
+            && self.tls.files().is_none()
+            && !self.server.tls_offloaded
+        {
+            return invalid(
+                "tls.cert_path",
+                "production needs TLS: set tls.cert_path and tls.key_path, or server.tls_offloaded = true when a proxy in front ends TLS",
+            );
+        }
         if self.auth.argon2_memory_kib < 19 * 1024
             || self.auth.argon2_iterations < 2
             || self.auth.argon2_parallelism < 1
@@ -517,8 +529,39 @@ mod tests {
                 "CROSSINGS__AUTH__JWT_SECRET",
                 "a-real-production-key-of-enough-length-42",
             ),
+            ("CROSSINGS__SERVER__TLS_OFFLOADED", "true"),
         ]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_tls() {
+        let key = (
+            "CROSSINGS__AUTH__JWT_SECRET",
+            "a-real-production-key-of-enough-length-42",
+        );
+        let err = load(&[("CROSSINGS_ENV", "production"), key]).unwrap_err();
+        assert!(err.to_string().contains("tls.cert_path"), "{err}");
+        assert!(err.to_string().contains("server.tls_offloaded"), "{err}");
+        let with_tls = load(&[
+            ("CROSSINGS_ENV", "production"),
+            key,
+            ("CROSSINGS__TLS__CERT_PATH", "/etc/crossings/tls/cert.pem"),
+            ("CROSSINGS__TLS__KEY_PATH", "/etc/crossings/tls/key.pem"),
+        ]);
+        assert!(with_tls.is_ok());
+        // Development runs without.
+        assert!(load(&[]).is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_must_be_cidrs() {
+        let ok = load(&[("CROSSINGS__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,192.168.1.1")]).unwrap();
+        assert_eq!(ok.server.trusted_proxies.len(), 2);
+        let err = load(&[("CROSSINGS__SERVER__TRUSTED_PROXIES", "everyone")]).unwrap_err();
+        assert!(err.to_string().contains("server.trusted_proxies"), "{err}");
+        let err = load(&[("CROSSINGS__AUTH__MFA_REQUIRED_ROLES", "admin,wizard")]).unwrap_err();
+        assert!(err.to_string().contains("auth.mfa_required_roles"), "{err}");
     }
 
     #[test]

@@ -212,6 +212,7 @@ pub async fn update(
         roles,
         postings,
         active: body.active,
+        password_chosen_by_owner: false,
     };
     let row = service::update(&state.ctx, caller.actor(), id.into_inner(), patch).await?;
     Ok(web::Json(row.into()))

@@ -21,6 +21,9 @@ pub struct NewUser {
     pub postings: Postings,
     /// May sign in.
     pub active: bool,
+    /// Must change the password at first sign-in (an admin chose it); true unless the
+    /// account's owner chose it.
+    pub password_change_required: bool,
 }
 
 impl NewUser {
@@ -47,6 +50,7 @@ impl NewUser {
                     roles,
                     postings,
                     active,
+                    password_change_required: true,
                 })
             }
             _ => Err(errors),
@@ -66,6 +70,9 @@ pub struct UserPatch {
     pub postings: Option<Postings>,
     /// Enable or disable.
     pub active: Option<bool>,
+    /// The new password was not chosen by an admin for someone else (the demo's own
+    /// accounts): no forced change.
+    pub password_chosen_by_owner: bool,
 }
 
 /// Refuses postings to POEs that are not in the registry.
@@ -120,7 +127,7 @@ pub async fn create(ctx: &Context, actor: Actor, user: NewUser) -> Result<UserRo
         created_at: now,
         updated_at: now,
         // The admin knows this password: the account chooses its own at first sign-in.
-        password_change_required: true,
+        password_change_required: user.password_change_required,
         totp_secret: None,
         totp_enabled: false,
         totp_last_step: None,
@@ -171,7 +178,9 @@ pub async fn update(ctx: &Context, actor: Actor, id: String, patch: UserPatch) -
         active: patch.active,
         updated_at: Some(now),
         // A password an admin set is changed by its owner at the next sign-in.
-        password_change_required: hash.is_some().then_some(true),
+        password_change_required: hash
+            .is_some()
+            .then_some(!patch.password_chosen_by_owner),
         ..UserChanges::default()
     };
     let postings = patch.postings;
