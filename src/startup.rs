@@ -167,7 +167,7 @@ pub struct Application {
     metrics: Option<(u16, Server)>,
 }
 
-/// The metrics listener (`telemetry.metrics_bind`): `/metrics` and nothing else, apart from
+/// The metrics listener (`telemetry.metrics_bind`): `/metrics` and the probes, apart from
 /// the API. A taken or bad address is logged and the service runs without it, rather than
 /// refusing to serve traffic over metrics.
 fn metrics_server(state: &Arc<AppState>) -> Option<(u16, Server)> {
@@ -182,6 +182,9 @@ fn metrics_server(state: &Arc<AppState>) -> Option<(u16, Server)> {
             App::new()
                 .app_data(data.clone())
                 .service(web::resource("/metrics").get(http::metrics::render))
+                // Probes too, so that a health check inside the host needs no TLS.
+                .service(web::resource("/health/live").get(http::health::live))
+                .service(web::resource("/health/ready").get(http::health::ready))
                 .default_service(web::to(http::not_found))
         })
         .workers(1)

@@ -163,8 +163,10 @@ on_both_backends! {
         assert!(!m.text.contains("MADEUP"));
         assert!(!m.text.contains("made-up-"), "unmatched paths share one route label");
         assert!(m.text.contains("route=\"unmatched\""));
-        // Only /metrics is on the metrics listener.
+        // Only /metrics and the probes are on the metrics listener.
         let base = app.metrics_address.clone().unwrap();
+        let ready = app.send(app.client.get(format!("{base}/health/ready"))).await;
+        assert_eq!(ready.status.as_u16(), 200);
         let other = app.send(app.client.get(format!("{base}/api/v1/poes"))).await;
         assert_eq!(other.status.as_u16(), 404);
     }
