@@ -318,7 +318,12 @@ impl Settings {
             );
         }
         if !self.telemetry.metrics_bind.trim().is_empty()
-            && self.telemetry.metrics_bind.trim().parse::<SocketAddr>().is_err()
+            && self
+                .telemetry
+                .metrics_bind
+                .trim()
+                .parse::<SocketAddr>()
+                .is_err()
         {
             return invalid(
                 "telemetry.metrics_bind",
@@ -379,7 +384,10 @@ impl Settings {
         }
         for role in &self.auth.mfa_required_roles {
             if crate::domain::user::Role::parse(role).is_none() {
-                return invalid("auth.mfa_required_roles", "names a role that does not exist");
+                return invalid(
+                    "auth.mfa_required_roles",
+                    "names a role that does not exist",
+                );
             }
         }
         if crate::net::parse_proxies(&self.server.trusted_proxies).is_err() {
@@ -556,7 +564,11 @@ mod tests {
 
     #[test]
     fn trusted_proxies_must_be_cidrs() {
-        let ok = load(&[("CROSSINGS__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,192.168.1.1")]).unwrap();
+        let ok = load(&[(
+            "CROSSINGS__SERVER__TRUSTED_PROXIES",
+            "10.0.0.0/8,192.168.1.1",
+        )])
+        .unwrap();
         assert_eq!(ok.server.trusted_proxies.len(), 2);
         let err = load(&[("CROSSINGS__SERVER__TRUSTED_PROXIES", "everyone")]).unwrap_err();
         assert!(err.to_string().contains("server.trusted_proxies"), "{err}");

@@ -34,7 +34,9 @@ impl Cidr {
         };
         match (self.network, addr) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
@@ -109,8 +111,16 @@ mod tests {
         assert!(c.contains(ip("10.200.3.4")));
         assert!(!c.contains(ip("11.0.0.1")));
         assert!(c.contains(ip("::ffff:10.1.1.1")));
-        assert!(Cidr::parse("192.168.1.7").unwrap().contains(ip("192.168.1.7")));
-        assert!(!Cidr::parse("192.168.1.7").unwrap().contains(ip("192.168.1.8")));
+        assert!(
+            Cidr::parse("192.168.1.7")
+                .unwrap()
+                .contains(ip("192.168.1.7"))
+        );
+        assert!(
+            !Cidr::parse("192.168.1.7")
+                .unwrap()
+                .contains(ip("192.168.1.8"))
+        );
         assert!(Cidr::parse("fd00::/8").unwrap().contains(ip("fd12::1")));
         assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
         for bad in ["10.0.0.0/33", "nonsense", "10.0.0/8", "::/129", ""] {

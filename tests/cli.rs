@@ -85,8 +85,13 @@ async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer(
     let (s, _) = post(&client, format!("{base}/api/v1/users"), Some(admin),
         json!({"username": "officer1", "password": "officer-password-1", "role": "immigration", "poes": ["MSU"]})).await;
     assert_eq!(s, 403);
-    let (s, body) = post(&client, format!("{base}/api/v1/auth/password"), Some(admin),
-        json!({"current_password": password, "new_password": "a passphrase of my own choosing"})).await;
+    let (s, body) = post(
+        &client,
+        format!("{base}/api/v1/auth/password"),
+        Some(admin),
+        json!({"current_password": password, "new_password": "a passphrase of my own choosing"}),
+    )
+    .await;
     assert_eq!(s, 204, "{body}");
     let (s, _) = post(&client, format!("{base}/api/v1/users"), Some(admin),
         json!({"username": "officer1", "password": "officer-password-1", "role": "immigration", "poes": ["MSU"]})).await;
@@ -99,7 +104,10 @@ async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer(
     )
     .await;
     assert_eq!(s, 200);
-    assert_eq!(officer["password_change_required"], true, "an admin chose it");
+    assert_eq!(
+        officer["password_change_required"], true,
+        "an admin chose it"
+    );
 }
 
 #[test]

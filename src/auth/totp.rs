@@ -80,7 +80,11 @@ mod tests {
     #[test]
     fn a_code_matches_its_step_and_one_step_of_drift_only() {
         let secret = new_secret();
-        let at = |secs: i64| chrono::DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
+        let at = |secs: i64| {
+            chrono::DateTime::from_timestamp(secs, 0)
+                .unwrap()
+                .naive_utc()
+        };
         let t = 1_800_000_000_u64;
         let code = code_at(&secret, t).unwrap();
         let step = i64::try_from(t / 30).unwrap();

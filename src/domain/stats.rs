@@ -651,10 +651,7 @@ pub struct Disclosed {
 /// Differences between two answers are a residual risk (README, "Security").
 pub fn disclose(counts: &[i64], k: i64) -> Disclosed {
     let small = |n: i64| n > 0 && n < k;
-    let mut cells: Vec<Option<i64>> = counts
-        .iter()
-        .map(|&n| (!small(n)).then_some(n))
-        .collect();
+    let mut cells: Vec<Option<i64>> = counts.iter().map(|&n| (!small(n)).then_some(n)).collect();
     let sum: i64 = counts.iter().sum();
     let mut total = (!small(sum)).then_some(sum);
     while total.is_some() && cells.iter().filter(|c| c.is_none()).count() == 1 {

@@ -355,8 +355,16 @@ mod tests {
         assert!(NewPassword::parse("mokhethi", &user).is_err());
         assert!(NewPassword::parse("MOKHETHI", &Username::parse("MOKHETHI").unwrap()).is_err());
         assert!(NewPassword::parse("correct horse battery", &user).is_ok());
-        assert!(NewPassword::parse("mokhethi-the-great", &user).is_err(), "contains the username");
-        for common in ["password1234", "123456789012", "PASSWORD1234", "qwertyuiop123"] {
+        assert!(
+            NewPassword::parse("mokhethi-the-great", &user).is_err(),
+            "contains the username"
+        );
+        for common in [
+            "password1234",
+            "123456789012",
+            "PASSWORD1234",
+            "qwertyuiop123",
+        ] {
             assert!(NewPassword::parse(common, &user).is_err(), "{common}");
         }
         let long_username = Username::parse("a-very-long-username").unwrap();

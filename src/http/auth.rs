@@ -197,7 +197,11 @@ pub struct ChangePassword {
     pub current_password: String,
     /// At least 12 characters and at most 1024 bytes, not containing the username, not the
     /// current one, not a common password.
-    #[schema(min_length = 12, max_length = 1024, example = "a long passphrase of mine")]
+    #[schema(
+        min_length = 12,
+        max_length = 1024,
+        example = "a long passphrase of mine"
+    )]
     pub new_password: String,
 }
 

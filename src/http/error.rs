@@ -89,9 +89,9 @@ impl ResponseError for Error {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_)
-            | Error::PasswordChangeRequired
-            | Error::MfaEnrolmentRequired => StatusCode::FORBIDDEN,
+            Error::Forbidden(_) | Error::PasswordChangeRequired | Error::MfaEnrolmentRequired => {
+                StatusCode::FORBIDDEN
+            }
             Error::OtpRequired(_) => StatusCode::UNAUTHORIZED,
             Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotFound(_) => StatusCode::NOT_FOUND,

@@ -572,11 +572,11 @@ pub async fn bootstrap_admin(
     };
     let password =
         NewPassword::parse_configured(secrecy::ExposeSecret::expose_secret(&secret), &username)
-        .map_err(|e| {
-            Error::internal(format!(
-                "CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD is not acceptable: {e}"
-            ))
-        })?;
+            .map_err(|e| {
+                Error::internal(format!(
+                    "CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD is not acceptable: {e}"
+                ))
+            })?;
     let hash = ctx.auth.hash_password(&password).await?;
     let now = crate::domain::time::now();
     let row = UserRow {
@@ -786,7 +786,9 @@ pub async fn mfa_confirm(ctx: &Context, caller: &Caller, code: &str) -> Result<(
         let user = store::users::by_id(c, &user_id)?
             .ok_or_else(|| Error::Unauthenticated("no such account".to_owned()))?;
         if user.totp_enabled {
-            return Err(Error::Conflict("the second factor is already on".to_owned()));
+            return Err(Error::Conflict(
+                "the second factor is already on".to_owned(),
+            ));
         }
         let Some(secret) = user.totp_secret else {
             return Err(crate::domain::validation::ValidationErrors::one(
@@ -813,7 +815,10 @@ pub async fn mfa_confirm(ctx: &Context, caller: &Caller, code: &str) -> Result<(
             c,
             &actor,
             now,
-            &[AuditEvent::new("auth.mfa_enabled", format!("user:{user_id}"))],
+            &[AuditEvent::new(
+                "auth.mfa_enabled",
+                format!("user:{user_id}"),
+            )],
         )?;
         Ok(())
     })

@@ -72,9 +72,7 @@ impl MovementQuery {
     pub fn max_cells(&self, posts: usize) -> u64 {
         let days = u64::try_from((self.to - self.from).num_days()).unwrap_or(0);
         let buckets = match self.interval {
-            Interval::Hour => {
-                u64::try_from((self.to - self.from).num_hours()).unwrap_or(0) + 2
-            }
+            Interval::Hour => u64::try_from((self.to - self.from).num_hours()).unwrap_or(0) + 2,
             Interval::Day => days + 2,
             Interval::Week => days / 7 + 2,
             Interval::Month => days / 28 + 2,

@@ -178,9 +178,7 @@ pub async fn update(ctx: &Context, actor: Actor, id: String, patch: UserPatch) -
         active: patch.active,
         updated_at: Some(now),
         // A password an admin set is changed by its owner at the next sign-in.
-        password_change_required: hash
-            .is_some()
-            .then_some(!patch.password_chosen_by_owner),
+        password_change_required: hash.is_some().then_some(!patch.password_chosen_by_owner),
         ..UserChanges::default()
     };
     let postings = patch.postings;

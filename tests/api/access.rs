@@ -186,7 +186,9 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
         ),
         ("POST", "/auth/password") => (
             p("/auth/password"),
-            Some(json!({"current_password": OFFICER_PASSWORD, "new_password": format!("changed in the matrix {n}")})),
+            Some(
+                json!({"current_password": OFFICER_PASSWORD, "new_password": format!("changed in the matrix {n}")}),
+            ),
         ),
         ("POST", "/auth/mfa/setup") => (p("/auth/mfa/setup"), None),
         // The code depends on the caller's secret: `confirm_body` makes it.

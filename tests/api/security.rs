@@ -62,7 +62,10 @@ impl TestApp {
 }
 
 fn token(a: &Answer) -> String {
-    a.body["access_token"].as_str().expect("access token").to_owned()
+    a.body["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned()
 }
 
 fn trust_local_proxy(s: &mut Settings) {
