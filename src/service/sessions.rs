@@ -33,9 +33,15 @@ impl Restriction {
         if user.password_change_required {
             return Some(Self::PasswordChange);
         }
-        let roles = RoleSet::from_storage(&user.roles)?;
-        (!user.totp_enabled && mfa_required_roles.iter().any(|r| roles.has(*r)))
-            .then_some(Self::MfaEnrolment)
+        Self::needs_mfa(user, mfa_required_roles).then_some(Self::MfaEnrolment)
+    }
+
+    /// Whether the account must still enrol a second factor (whether or not it must first
+    /// change its password).
+    pub fn needs_mfa(user: &UserRow, mfa_required_roles: &[Role]) -> bool {
+        RoleSet::from_storage(&user.roles).is_some_and(|roles| {
+            !user.totp_enabled && mfa_required_roles.iter().any(|r| roles.has(*r))
+        })
     }
 
     /// Whether a restricted token may call `path` (under `/api/v1`).
@@ -254,14 +260,13 @@ pub async fn login(
     }
     forgive();
     tracing::info!(username = %user.username, session_id = %session_id, "signed in");
-    let restriction = Restriction::of(&user, &auth.mfa_required_roles);
     let principal = principal_of_user(&user, session_id)?;
     Ok(IssuedTokens {
         access_token: auth.access_token_for(&principal, user_id)?,
         expires_in: auth.keys().ttl_secs(),
         refresh_token: Some(refresh),
-        password_change_required: restriction == Some(Restriction::PasswordChange),
-        mfa_enrolment_required: restriction == Some(Restriction::MfaEnrolment),
+        password_change_required: user.password_change_required,
+        mfa_enrolment_required: Restriction::needs_mfa(&user, &auth.mfa_required_roles),
     })
 }
 
@@ -389,13 +394,12 @@ pub async fn refresh(ctx: &Context, client: &Client, refresh_token: &str) -> Res
     match outcome {
         Outcome::Rotated(user, session_id) => {
             let principal = principal_of_user(&user, session_id)?;
-            let restriction = Restriction::of(&user, &auth.mfa_required_roles);
             Ok(IssuedTokens {
                 access_token: auth.access_token_for(&principal, user.id.clone())?,
                 expires_in: auth.keys().ttl_secs(),
                 refresh_token: Some(new_refresh),
-                password_change_required: restriction == Some(Restriction::PasswordChange),
-                mfa_enrolment_required: restriction == Some(Restriction::MfaEnrolment),
+                password_change_required: user.password_change_required,
+                mfa_enrolment_required: Restriction::needs_mfa(&user, &auth.mfa_required_roles),
             })
         }
         Outcome::Refused(why) => {

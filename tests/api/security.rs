@@ -297,6 +297,18 @@ on_both_backends_with! {
     async fn roles_that_need_a_second_factor_enrol_before_anything_else(app: TestApp, |s| {
         s.auth.mfa_required_roles = vec!["police".to_owned()];
     }) {
+        // A first sign-in says both what is to do: the password, then the second factor.
+        let admin = app.admin_token().await;
+        app.post("/api/v1/users", Some(&admin), &json!({
+            "username": "lerotholi", "password": INITIAL_PASSWORD, "roles": ["police"], "poes": ["*"]}))
+            .await.expect(201);
+        let first = app.login("lerotholi", INITIAL_PASSWORD).await.expect(200);
+        assert_eq!(first.body["password_change_required"], true);
+        assert_eq!(first.body["mfa_enrolment_required"], true);
+        // The password first: the second factor's setup is refused until then.
+        let refused = app.post("/api/v1/auth/mfa/setup", Some(&token(&first)), &json!(null)).await.expect(403);
+        assert!(refused.body["type"].as_str().unwrap().ends_with("password-change-required"));
+
         let officer = app.user_token("lineo", &["police"], &["*"]).await;
         let refused = app.get("/api/v1/alert-hits", Some(&officer)).await.expect(403);
         assert!(refused.body["type"].as_str().unwrap().ends_with("mfa-enrolment-required"));

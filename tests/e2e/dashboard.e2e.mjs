@@ -242,7 +242,16 @@ async function main() {
     check(weight < 600 * 1024, `the page and its assets weigh ${weight} bytes, over the 600 KB budget`);
     log(`page weight: ${(weight / 1024).toFixed(1)} KB`);
 
-    await newcomerSignsIn(page);
+    {
+      // In a page of its own: a refused password is a 422 in the console there, on purpose.
+      const newcomerContext = await browser.newContext(desktop);
+      newcomerContext.setDefaultTimeout(STEP_TIMEOUT);
+      const newcomerPage = await newcomerContext.newPage();
+      newcomerPage.on('pageerror', (e) => problems.push(`newcomer: page error: ${e.message}`));
+      await newcomerPage.goto(`${BASE}/dashboard/`);
+      await newcomerSignsIn(newcomerPage);
+      await newcomerContext.close();
+    }
 
     step = 'sign in';
     await signIn(page);
