@@ -57,6 +57,10 @@ pub struct AuthService {
     pub mfa_required_roles: Vec<Role>,
     /// Password verifications in flight (each holds ~19 MiB).
     hashing: tokio::sync::Semaphore,
+    /// Sign-ins in flight (their database work and their hashing): twice the hashing slots,
+    /// so that a flood waits on this, cheaply, instead of filling the blocking pool with
+    /// threads (each of which costs memory) that wait for the database or for hashing.
+    signing_in: tokio::sync::Semaphore,
 }
 
 /// How long a login waits for a hashing slot before 503.
@@ -94,6 +98,7 @@ impl AuthService {
                 .filter_map(|r| Role::parse(r))
                 .collect(),
             hashing: tokio::sync::Semaphore::new(settings.hash_permits()),
+            signing_in: tokio::sync::Semaphore::new(settings.hash_permits().saturating_mul(2)),
         })
     }
 
@@ -117,8 +122,17 @@ impl AuthService {
         blocking(move || Ok(password::verify(&candidate, &hash)?)).await
     }
 
+    /// A place among the sign-ins in flight; 503 with `Retry-After` after a second's wait.
+    pub async fn sign_in_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        Self::slot(&self.signing_in).await
+    }
+
     async fn hashing_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
-        match tokio::time::timeout(HASH_WAIT, self.hashing.acquire()).await {
+        Self::slot(&self.hashing).await
+    }
+
+    async fn slot(semaphore: &tokio::sync::Semaphore) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(HASH_WAIT, semaphore.acquire()).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(e)) => Err(Error::internal_from("hashing semaphore", e)),
             Err(_) => {

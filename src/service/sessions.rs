@@ -102,6 +102,8 @@ pub async fn login(
             auth.address_throttle.forgive(ip);
         }
     };
+    // Bounded sign-ins in flight: a flood waits here, not in the blocking pool.
+    let _slot = auth.sign_in_slot().await.inspect_err(|_| forgive())?;
     // Keep what is stored about unknown names bounded and printable.
     let typed: String = username
         .trim()
