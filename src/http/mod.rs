@@ -47,7 +47,7 @@ macro_rules! api_routes {
         #[derive(utoipa::OpenApi)]
         #[openapi(
             info(title = "crossings", description = docs::DESCRIPTION, license(name = "Apache-2.0")),
-            paths($($handler),*, health::live, health::ready, metrics::render),
+            paths($($handler),*, health::live, health::ready),
             components(schemas(
                 error::Problem,
                 crate::domain::validation::FieldError,
@@ -88,10 +88,14 @@ api_routes! {
     post "/auth/refresh" => auth::refresh,
     post "/auth/logout" => auth::logout,
     post "/auth/token" => auth::system_token,
+    post "/auth/password" => auth::change_password,
+    post "/auth/mfa/setup" => auth::mfa_setup,
+    post "/auth/mfa/confirm" => auth::mfa_confirm,
     get "/users" => users::list,
     post "/users" => users::create,
     get "/users/{id}" => users::get,
     patch "/users/{id}" => users::update,
+    delete "/users/{id}/mfa" => users::reset_mfa,
     get "/poe-systems" => poe_systems::list,
     post "/poe-systems" => poe_systems::create,
     delete "/poe-systems/{id}" => poe_systems::delete,
@@ -134,8 +138,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(terminal::configure)
     // Resources (not bare routes), so that another method gets 405, not 404.
     .service(web::resource("/health/live").get(health::live))
-    .service(web::resource("/health/ready").get(health::ready))
-    .service(web::resource("/metrics").get(metrics::render));
+    .service(web::resource("/health/ready").get(health::ready));
+    // `/metrics` is not here: it is served on telemetry.metrics_bind only.
 }
 
 /// The answer for paths that match no route.

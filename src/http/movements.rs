@@ -12,6 +12,7 @@ use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
 use crate::domain::stays::StayNote;
 use crate::domain::time::parse_instant;
+use crate::domain::user::Role;
 use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::service::Caller;
@@ -172,6 +173,19 @@ impl From<Recorded> for MovementView {
     fn from(r: Recorded) -> Self {
         let mut view = Self::from(r.row);
         view.stay = r.stay.map(StayView::from);
+        view
+    }
+}
+
+impl MovementView {
+    /// The view a caller gets: watchlist information only for those who deal with it at the
+    /// desk (immigration) or own it (police); never for LRA (need to know).
+    pub fn for_caller(row: MovementRow, caller: &Caller) -> Self {
+        let mut view = Self::from(row);
+        let p = &caller.principal;
+        if !(p.has_role(Role::Immigration) || p.has_role(Role::Police)) {
+            view.alert = None;
+        }
         view
     }
 }
@@ -433,7 +447,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<web::Json<MovementView>> {
     let row = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(MovementView::for_caller(row, &caller)))
 }
 
 /// `GET /movements` filters and paging.
@@ -521,7 +535,11 @@ pub async fn list(
         .flatten()
         .map(|r| super::cursor::encode(r.occurred_at, &r.id));
     Ok(web::Json(MovementPage {
-        items: page.items.into_iter().map(MovementView::from).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|r| MovementView::for_caller(r, &caller))
+            .collect(),
         next_cursor,
     }))
 }

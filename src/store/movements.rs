@@ -641,3 +641,12 @@ pub fn latest_by_poe(
     }
     Ok(out)
 }
+
+/// How many movements were recorded by anyone but `recorded_by` (the demo's check that a
+/// database is its own).
+pub fn count_not_recorded_by(conn: &mut DbConnection, recorded_by: &str) -> StoreResult<i64> {
+    Ok(movements::table
+        .filter(movements::recorded_by.ne(recorded_by))
+        .count()
+        .get_result(conn)?)
+}

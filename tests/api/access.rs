@@ -184,6 +184,16 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
                 json!({"username": format!("new-{n}"), "password": OFFICER_PASSWORD, "role": "analyst"}),
             ),
         ),
+        ("POST", "/auth/password") => (
+            p("/auth/password"),
+            Some(
+                json!({"current_password": OFFICER_PASSWORD, "new_password": format!("changed in the matrix {n}")}),
+            ),
+        ),
+        ("POST", "/auth/mfa/setup") => (p("/auth/mfa/setup"), None),
+        // The code depends on the caller's secret: `confirm_body` makes it.
+        ("POST", "/auth/mfa/confirm") => (p("/auth/mfa/confirm"), Some(json!({"code": "000000"}))),
+        ("DELETE", "/users/{id}/mfa") => (p(&format!("/users/{}/mfa", ctx.spare_user)), None),
         ("GET", "/users/{id}") => (p(&format!("/users/{}", ctx.spare_user)), None),
         ("PATCH", "/users/{id}") => (
             p(&format!("/users/{}", ctx.spare_user)),
@@ -303,6 +313,17 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
     }
 }
 
+/// A confirmation of a second factor set up for the holder of `token` just now.
+async fn confirm_body(app: &TestApp, token: &str) -> Value {
+    let setup = app
+        .post("/api/v1/auth/mfa/setup", Some(token), &Value::Null)
+        .await
+        .expect(200);
+    let secret = setup.body["secret"].as_str().unwrap();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    json!({"code": crossings::auth::totp::code_at(secret, now).unwrap()})
+}
+
 async fn call(
     app: &TestApp,
     method: &str,
@@ -351,8 +372,11 @@ on_both_backends! {
                 };
                 // The wrong post first: it must change nothing the right post then relies on.
                 for post in [Post::Wrong, Post::Right] {
-                    let (path, body) = request(&app, &ctx, rule).await;
+                    let (path, mut body) = request(&app, &ctx, rule).await;
                     let token = ctx.tokens[&(caller, post)].clone();
+                    if rule.path == "/auth/mfa/confirm" && may {
+                        body = Some(confirm_body(&app, &token).await);
+                    }
                     let a = call(&app, rule.method, &path, body.as_ref(), Some(&token)).await;
                     let what = format!("{} {} as {caller:?} at the {post:?} post: {} {}", rule.method, rule.path, a.status, a.text);
                     match (may, post, elsewhere(rule)) {

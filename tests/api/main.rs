@@ -20,6 +20,7 @@ mod operations;
 mod poe_systems;
 mod poes;
 mod recording_answers;
+mod security;
 mod stats;
 mod stats_dashboard;
 mod users;
