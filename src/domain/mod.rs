@@ -6,6 +6,7 @@ pub mod codes;
 pub mod declaration;
 pub mod movement;
 pub mod mrz;
+pub mod names;
 pub mod paging;
 pub mod poe;
 pub mod schemas;
