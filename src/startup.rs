@@ -77,7 +77,17 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
         .await
         .map_err(|e| crate::error::Error::internal_from("start-up", e))??;
     let bootstrap_password = settings.bootstrap_admin_password.clone();
+    let listen_url = match db.backend() {
+        store::Backend::Postgres => Some(settings.database.effective_url()),
+        store::Backend::Sqlite => None,
+    };
+    let hits = service::hit_stream::HitHub::start(
+        db.clone(),
+        listen_url,
+        settings.alerts.stream_buffer,
+    );
     let ctx = Context {
+        hits,
         db,
         settings: Arc::new(settings),
         registry: Default::default(),

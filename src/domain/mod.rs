@@ -10,6 +10,7 @@ pub mod names;
 pub mod paging;
 pub mod poe;
 pub mod schemas;
+pub mod search;
 pub mod stats;
 pub mod stays;
 pub mod time;

@@ -15,6 +15,7 @@ use crate::domain::validation::{FieldError, ValidationErrors};
 use crate::error::{Error, Result};
 use crate::service::Caller;
 use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query};
+use crate::domain::watchlist::OfficerAlert;
 use crate::store::movements::MovementRow;
 
 /// The traveller of a recorded movement.
@@ -49,13 +50,33 @@ pub struct VehicleView {
     pub category: String,
 }
 
-/// What the watchlist asks of the official; never the police's reason or category. (Named
-/// apart from the police's view of an alert, `watchlist::AlertView`.)
+/// What the watchlist asks of the official: the hit, the action with its fixed instruction,
+/// and the category; never the police's reason. (Named apart from the police's view of an
+/// alert, `watchlist::AlertView`.) LRA never sees it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MovementAlert)]
 pub struct AlertView {
-    /// `refer_to_police`, `secondary_inspection` or `notify_only`.
+    /// The hit (of the most urgent matching alert), for the police to acknowledge.
+    pub hit_id: String,
+    /// What to do.
+    #[schema(value_type = crate::domain::watchlist::Action)]
     pub action: String,
+    /// Why the police want to know, in a word.
+    #[schema(value_type = crate::domain::watchlist::Category)]
+    pub category: String,
+    /// A fixed English sentence per action, for the officer to read.
+    pub instruction: String,
+}
+
+impl From<OfficerAlert> for AlertView {
+    fn from(a: OfficerAlert) -> Self {
+        Self {
+            hit_id: a.hit_id,
+            action: a.action.as_str().to_owned(),
+            category: a.category.as_str().to_owned(),
+            instruction: a.action.instruction().to_owned(),
+        }
+    }
 }
 
 /// A recorded movement.
@@ -153,8 +174,19 @@ impl From<MovementRow> for MovementView {
             voided_at: r.voided_at.map(|t| t.and_utc()),
             voided_by: r.voided_by,
             void_reason: r.void_reason,
-            alert: r.alert_action.map(|action| AlertView { action }),
+            // Only with the hit it comes from ([`MovementView::with_alert`]).
+            alert: None,
         }
+    }
+}
+
+impl MovementView {
+    /// The view of a movement with what the watchlist asked of the officer (for callers who
+    /// may know: the service answers `None` to the others).
+    pub fn with_alert(row: MovementRow, alert: Option<OfficerAlert>) -> Self {
+        let mut view = Self::from(row);
+        view.alert = alert.map(AlertView::from);
+        view
     }
 }
 
@@ -248,10 +280,12 @@ pub async fn record_one(
     let value: serde_json::Value = parse_json(&body)?;
     let outcomes = service::record(&state.ctx, &caller, vec![value]).await?;
     match outcomes.into_iter().next() {
-        Some(ItemOutcome::Created(row)) => {
-            Ok(HttpResponse::Created().json(MovementView::from(*row)))
+        Some(ItemOutcome::Created(row, alert)) => {
+            Ok(HttpResponse::Created().json(MovementView::with_alert(*row, alert)))
         }
-        Some(ItemOutcome::Duplicate(row)) => Ok(HttpResponse::Ok().json(MovementView::from(*row))),
+        Some(ItemOutcome::Duplicate(row, alert)) => {
+            Ok(HttpResponse::Ok().json(MovementView::with_alert(*row, alert)))
+        }
         Some(ItemOutcome::Rejected(errors)) => Err(errors.into()),
         Some(ItemOutcome::NotPosted(poe)) => {
             Err(Error::Forbidden(format!("you are not posted at {poe}")))
@@ -311,16 +345,16 @@ pub async fn record_batch(
             errors: Vec::new(),
         };
         match outcome {
-            ItemOutcome::Created(row) => {
+            ItemOutcome::Created(row, alert) => {
                 response.created += 1;
                 item.status = ItemStatus::Created;
                 item.sequence_anomaly = Some(row.sequence_anomaly);
                 item.outside_hours = Some(row.outside_hours);
                 item.late = Some(row.late);
-                item.alert = row.alert_action.clone().map(|action| AlertView { action });
+                item.alert = alert.map(AlertView::from);
                 item.id = Some(row.id);
             }
-            ItemOutcome::Duplicate(row) => {
+            ItemOutcome::Duplicate(row, _) => {
                 response.duplicates += 1;
                 item.status = ItemStatus::Duplicate;
                 item.id = Some(row.id);
@@ -348,7 +382,8 @@ pub async fn record_batch(
     Ok(web::Json(response))
 }
 
-/// One movement: immigration at its POE; LRA at its POE when it has a vehicle.
+/// One movement: immigration at its POE; LRA at its POE when it has a vehicle (never its
+/// alert); police at its POE when it left a hit.
 #[utoipa::path(get, operation_id = "get_movement", path = "/api/v1/movements/{id}", tag = "movements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = MovementView), (status = 404, description = "No such movement at your posts", body = super::error::Problem)))]
@@ -357,8 +392,8 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<web::Json<MovementView>> {
-    let row = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
-    Ok(web::Json(row.into()))
+    let (row, alert) = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
+    Ok(web::Json(MovementView::with_alert(row, alert)))
 }
 
 /// `GET /movements` filters and paging.
@@ -439,14 +474,21 @@ pub async fn list(
         after,
         limit,
     };
-    let page = service::list(&state.ctx, &caller, query).await?;
+    let (page, mut alerts) = service::list(&state.ctx, &caller, query).await?;
     let next_cursor = page
         .more
         .then(|| page.items.last())
         .flatten()
         .map(|r| super::cursor::encode(r.occurred_at, &r.id));
     Ok(web::Json(MovementPage {
-        items: page.items.into_iter().map(MovementView::from).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|r| {
+                let alert = alerts.remove(&r.id);
+                MovementView::with_alert(r, alert)
+            })
+            .collect(),
         next_cursor,
     }))
 }
@@ -479,6 +521,6 @@ pub async fn void(
     ApiJson(body): ApiJson<VoidRequest>,
 ) -> Result<web::Json<MovementView>> {
     let reason = VoidReason::parse(&body.reason)?;
-    let row = service::void(&state.ctx, &caller, id.into_inner(), reason).await?;
-    Ok(web::Json(row.into()))
+    let (row, alert) = service::void(&state.ctx, &caller, id.into_inner(), reason).await?;
+    Ok(web::Json(MovementView::with_alert(row, alert)))
 }

@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::store::{Db, DbConnection};
 
+use super::hit_stream::HitHub;
 use super::registry::RegistryCache;
 
 /// The context of a use case.
@@ -21,6 +22,8 @@ pub struct Context {
     pub registry: Arc<RegistryCache>,
     /// Password hashing, token keys and login throttles.
     pub auth: Arc<AuthService>,
+    /// The police's live streams of hits in this process.
+    pub hits: Arc<HitHub>,
 }
 
 impl Context {

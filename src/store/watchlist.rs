@@ -150,7 +150,7 @@ pub fn live_matches(
             rows
         }
     };
-    let bad = |e: crate::domain::validation::ValidationErrors| {
+    let bad = |e: crate::domain::validation::InvalidStoredValue| {
         StoreError::Other(diesel::result::Error::DeserializationError(Box::new(e)))
     };
     rows.into_iter()
@@ -485,4 +485,42 @@ pub fn hits_by_poe(
         .select((alert_hits::poe, diesel::dsl::count_star()))
         .load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// A dedicated PostgreSQL connection (outside the pool) that listens for new hits on
+/// [`HITS_CHANNEL`]: one per node.
+pub struct HitListener {
+    conn: diesel::PgConnection,
+}
+
+impl HitListener {
+    /// Connects to `url` and starts listening.
+    pub fn connect(url: &str) -> StoreResult<Self> {
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(url)
+            .map_err(|e| StoreError::Unavailable(format!("hit listener: {e}")))?;
+        diesel::sql_query(format!("LISTEN {HITS_CHANNEL}")).execute(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// The ids of hits announced since the last call (reads what has arrived, never waits).
+    pub fn poll(&mut self) -> StoreResult<Vec<String>> {
+        let mut ids = Vec::new();
+        for n in self.conn.notifications_iter() {
+            let n = n?;
+            ids.extend(
+                n.payload
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        Ok(ids)
+    }
+
+    /// One round trip: fails when the connection is lost.
+    pub fn ping(&mut self) -> StoreResult<()> {
+        diesel::sql_query("SELECT 1").execute(&mut self.conn)?;
+        Ok(())
+    }
 }
