@@ -385,7 +385,13 @@ async fn run_service(
 }
 
 /// Signs in as `username` (the admin makes the account first when it is not the admin).
-async fn user_token(client: &reqwest::Client, base: &str, admin: &str, username: &str, role: &str) -> String {
+async fn user_token(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    username: &str,
+    role: &str,
+) -> String {
     client
         .post(format!("{base}/api/v1/users"))
         .bearer_auth(admin)
@@ -448,7 +454,12 @@ async fn run_alerts(o: &Options) {
         .collect();
     let (without, with) = bodies.split_at(per_phase);
 
-    async fn phase(client: &reqwest::Client, base: &str, gate: &str, bodies: &[Vec<u8>]) -> (Vec<Duration>, Duration, u64) {
+    async fn phase(
+        client: &reqwest::Client,
+        base: &str,
+        gate: &str,
+        bodies: &[Vec<u8>],
+    ) -> (Vec<Duration>, Duration, u64) {
         let mut latencies = Vec::new();
         let mut hits = 0;
         let started = Instant::now();
@@ -467,7 +478,12 @@ async fn run_alerts(o: &Options) {
                 .unwrap();
             latencies.push(t0.elapsed());
             assert_eq!(r["rejected"].as_u64(), Some(0), "{r}");
-            hits += r["results"].as_array().unwrap().iter().filter(|i| i.get("alert").is_some()).count() as u64;
+            hits += r["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i.get("alert").is_some())
+                .count() as u64;
         }
         let total = started.elapsed();
         latencies.sort();
@@ -486,14 +502,18 @@ async fn run_alerts(o: &Options) {
     let counter = received.clone();
     let reader = actix_web::rt::spawn(async move {
         while let Ok(Some(chunk)) = stream.chunk().await {
-            let n = String::from_utf8_lossy(&chunk).matches("event: hit").count();
+            let n = String::from_utf8_lossy(&chunk)
+                .matches("event: hit")
+                .count();
             counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         }
     });
     let (lat_with, time_with, hits_with) = phase(&client, &base, &gate, with).await;
     // Give the last hits their two seconds to arrive.
     let deadline = Instant::now() + Duration::from_secs(5);
-    while received.load(std::sync::atomic::Ordering::Relaxed) < hits_with && Instant::now() < deadline {
+    while received.load(std::sync::atomic::Ordering::Relaxed) < hits_with
+        && Instant::now() < deadline
+    {
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
     let streamed = received.load(std::sync::atomic::Ordering::Relaxed);
@@ -503,12 +523,24 @@ async fn run_alerts(o: &Options) {
 
     let n = per_phase * 1000;
     println!();
-    println!("{alerts} alerts on the watchlist; {per_phase} batches of 1,000 in each phase, one after another");
+    println!(
+        "{alerts} alerts on the watchlist; {per_phase} batches of 1,000 in each phase, one after another"
+    );
     println!("| measurement | hits | batches | events/s | batch p50 (ms) | batch p99 (ms) |");
     println!("|---|---|---|---|---|---|");
     for (name, lat, time, hits) in [
-        ("no stream connected", &lat_without, time_without, hits_without),
-        ("one police client streaming", &lat_with, time_with, hits_with),
+        (
+            "no stream connected",
+            &lat_without,
+            time_without,
+            hits_without,
+        ),
+        (
+            "one police client streaming",
+            &lat_with,
+            time_with,
+            hits_with,
+        ),
     ] {
         println!(
             "| {name} | {hits} | {per_phase} | {:.0} | {} | {} |",

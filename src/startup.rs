@@ -81,11 +81,8 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
         store::Backend::Postgres => Some(settings.database.effective_url()),
         store::Backend::Sqlite => None,
     };
-    let hits = service::hit_stream::HitHub::start(
-        db.clone(),
-        listen_url,
-        settings.alerts.stream_buffer,
-    );
+    let hits =
+        service::hit_stream::HitHub::start(db.clone(), listen_url, settings.alerts.stream_buffer);
     let ctx = Context {
         hits,
         db,

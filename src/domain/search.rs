@@ -91,12 +91,12 @@ impl TravellerQuery {
                         None
                     }
                 };
-                state.zip(number).map(|(issuing_state, document_number)| {
-                    TravellerQuery::Document {
+                state.zip(number).map(
+                    |(issuing_state, document_number)| TravellerQuery::Document {
                         issuing_state,
                         document_number,
-                    }
-                })
+                    },
+                )
             }
             (false, true) => {
                 let surname = match &input.surname {
@@ -165,21 +165,40 @@ mod tests {
     #[test]
     fn a_search_names_a_document_or_a_person() {
         assert!(matches!(
-            TravellerQuery::parse(&input(serde_json::json!({"issuing_state": "zaf", "document_number": "a 12"}))),
+            TravellerQuery::parse(&input(
+                serde_json::json!({"issuing_state": "zaf", "document_number": "a 12"})
+            )),
             Ok(TravellerQuery::Document { .. })
         ));
         assert!(matches!(
-            TravellerQuery::parse(&input(serde_json::json!({"surname": "Mo-fokeng", "date_of_birth": "1990-01-02"}))),
+            TravellerQuery::parse(&input(
+                serde_json::json!({"surname": "Mo-fokeng", "date_of_birth": "1990-01-02"})
+            )),
             Ok(TravellerQuery::Person { .. })
         ));
         let cases = [
             (serde_json::json!({}), ""),
-            (serde_json::json!({"issuing_state": "ZAF", "surname": "X", "date_of_birth": "1990-01-02"}), ""),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "surname": "X", "date_of_birth": "1990-01-02"}),
+                "",
+            ),
             (serde_json::json!({"surname": "Mofokeng"}), "date_of_birth"),
-            (serde_json::json!({"surname": "Mofokeng", "date_of_birth": "1990-02-30"}), "date_of_birth"),
-            (serde_json::json!({"surname": "-", "date_of_birth": "1990-01-02"}), "surname"),
-            (serde_json::json!({"surname": "X", "date_of_birth": "1990-01-02", "nationality": "XYZ"}), "nationality"),
-            (serde_json::json!({"issuing_state": "ZAF"}), "document_number"),
+            (
+                serde_json::json!({"surname": "Mofokeng", "date_of_birth": "1990-02-30"}),
+                "date_of_birth",
+            ),
+            (
+                serde_json::json!({"surname": "-", "date_of_birth": "1990-01-02"}),
+                "surname",
+            ),
+            (
+                serde_json::json!({"surname": "X", "date_of_birth": "1990-01-02", "nationality": "XYZ"}),
+                "nationality",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF"}),
+                "document_number",
+            ),
         ];
         for (v, field) in cases {
             let e = TravellerQuery::parse(&input(v.clone())).unwrap_err();

@@ -89,9 +89,11 @@ impl LiveAlert {
     /// Whether a traveller matches, and how: by document (issuing state and normalised
     /// number), or by person (the same date of birth and tolerantly equal names).
     pub fn matches(&self, t: &Candidate<'_>) -> Option<MatchedBy> {
-        if self.document.as_ref().is_some_and(|(state, number)| {
-            state == t.issuing_state && number == t.document_number
-        }) {
+        if self
+            .document
+            .as_ref()
+            .is_some_and(|(state, number)| state == t.issuing_state && number == t.document_number)
+        {
             return Some(MatchedBy::Document);
         }
         self.person
@@ -159,7 +161,10 @@ impl Acknowledgement {
     pub fn parse(outcome: &str, note: Option<&str>) -> Result<Self, ValidationErrors> {
         let mut e = ValidationErrors::default();
         let outcome = e.take("outcome", Outcome::parse(outcome));
-        let note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+        let note = note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
         if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
             e.push("note", "must be at most 1000 characters");
         }

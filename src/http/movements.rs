@@ -12,10 +12,10 @@ use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
 use crate::domain::time::parse_instant;
 use crate::domain::validation::{FieldError, ValidationErrors};
+use crate::domain::watchlist::OfficerAlert;
 use crate::error::{Error, Result};
 use crate::service::Caller;
 use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query};
-use crate::domain::watchlist::OfficerAlert;
 use crate::store::movements::MovementRow;
 
 /// The traveller of a recorded movement.

@@ -18,13 +18,13 @@ use super::{Caller, Context};
 use crate::auth::Principal;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::movement::{Direction, MovementInput, NewMovement, Rules, VoidReason};
+use crate::domain::names::FoldedName;
 use crate::domain::paging::{Page, PageSize};
 use crate::domain::poe::{Poe, PoeCode};
 use crate::domain::stats::{self, Counted};
 use crate::domain::stays::{self, StayRules};
 use crate::domain::time;
 use crate::domain::timeline::{self, Timeline};
-use crate::domain::names::FoldedName;
 use crate::domain::validation::{ValidationErrors, from_json_value};
 use crate::domain::watchlist::{Candidate, OfficerAlert};
 use crate::error::{Error, Result};
@@ -235,7 +235,11 @@ pub struct RecordContext<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     /// Recorded now, with the officer's alert and the (hit, alert) ids of every match.
-    Created(Box<MovementRow>, Option<OfficerAlert>, Vec<(String, String)>),
+    Created(
+        Box<MovementRow>,
+        Option<OfficerAlert>,
+        Vec<(String, String)>,
+    ),
     /// Recorded before with the same payload: the original, and its officer's alert.
     Duplicate(Box<MovementRow>, Option<OfficerAlert>),
     /// The key was used before with another payload.

@@ -113,7 +113,10 @@ pub async fn search(
                 issuing_state,
                 document_number,
             } => (
-                vec![(issuing_state.to_string(), document_number.as_str().to_owned())],
+                vec![(
+                    issuing_state.to_string(),
+                    document_number.as_str().to_owned(),
+                )],
                 format!("document:{issuing_state}/{}", document_number.as_str()),
             ),
             TravellerQuery::Person {

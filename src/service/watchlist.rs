@@ -8,10 +8,10 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
 use crate::domain::time;
+use crate::domain::watchlist::Acknowledgement;
 use crate::domain::watchlist::{NewAlert, Subject};
 use crate::error::{Error, Result};
 use crate::store;
-use crate::domain::watchlist::Acknowledgement;
 use crate::store::watchlist::{AlertRow, HitDetail, HitFilter};
 
 impl AtPost for HitDetail {

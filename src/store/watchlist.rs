@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::parsed::Parsed;
 use super::movements::MovementRow;
+use super::parsed::Parsed;
 use super::schema::{alert_hits, alerts, movements};
 use super::{DbConnection, StoreError, StoreResult};
 use crate::domain::names::FoldedName;
 use crate::domain::poe::PoeCode;
-use crate::domain::watchlist::{Action, Category, LiveAlert, MatchedBy, Outcome, OfficerAlert};
+use crate::domain::watchlist::{Action, Category, LiveAlert, MatchedBy, OfficerAlert, Outcome};
 
 /// A stored alert. Holds the police's reason: only police views show it.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -139,7 +139,11 @@ pub fn live_matches(
     let rows: Vec<Row> = match conn {
         // One statement: PostgreSQL ORs the two index scans (a BitmapOr).
         DbConnection::Pg(pg) => live()
-            .filter(alerts::document_number.eq_any(document_numbers).or(by_birth))
+            .filter(
+                alerts::document_number
+                    .eq_any(document_numbers)
+                    .or(by_birth),
+            )
             .load(pg)?,
         // SQLite does not OR partial indexes: two look-ups (in-process, cheap).
         DbConnection::Sqlite(lite) => {

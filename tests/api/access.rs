@@ -248,7 +248,9 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
         ),
         ("POST", "/travellers/search") => (
             p("/travellers/search"),
-            Some(json!({"issuing_state": "ZAF", "document_number": "CAR1", "reason": "access matrix"})),
+            Some(
+                json!({"issuing_state": "ZAF", "document_number": "CAR1", "reason": "access matrix"}),
+            ),
         ),
         ("GET", "/stays") => (p("/stays?poe=MSU&status=open"), None),
         ("POST", "/watchlist") => (

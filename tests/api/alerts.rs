@@ -99,10 +99,20 @@ async fn police_and_officer(app: &TestApp) -> (String, String) {
 }
 
 async fn document_alert(app: &TestApp, police: &str, doc: &str, action: &str) -> String {
-    app.post("/api/v1/watchlist", Some(police), &json!({
-        "issuing_state": "ZAF", "document_number": doc, "category": "wanted",
-        "action": action, "reason": "Warrant 77/2026, armed robbery in Mafeteng"
-    })).await.expect(201).body["id"].as_str().unwrap().to_owned()
+    app.post(
+        "/api/v1/watchlist",
+        Some(police),
+        &json!({
+            "issuing_state": "ZAF", "document_number": doc, "category": "wanted",
+            "action": action, "reason": "Warrant 77/2026, armed robbery in Mafeteng"
+        }),
+    )
+    .await
+    .expect(201)
+    .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 on_both_backends! {
@@ -386,12 +396,20 @@ mod heartbeat {
         let police = app.user_token("police", &["police"], &["MSU"]).await;
         let mut stream = Sse::connect(&app.address, &police, None).await;
         assert_eq!(
-            stream.next(Duration::from_secs(2)).await.unwrap().comment.as_deref(),
+            stream
+                .next(Duration::from_secs(2))
+                .await
+                .unwrap()
+                .comment
+                .as_deref(),
             Some("connected")
         );
         for _ in 0..2 {
             let started = Instant::now();
-            let beat = stream.next(Duration::from_secs(3)).await.expect("a heartbeat");
+            let beat = stream
+                .next(Duration::from_secs(3))
+                .await
+                .expect("a heartbeat");
             assert_eq!(beat.comment.as_deref(), Some("heartbeat"));
             assert!(started.elapsed() < Duration::from_millis(1800));
         }
@@ -447,7 +465,11 @@ async fn start_node(database_url: &str, log: &Path, rust_log: &str) -> Node {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(r) = client.get(format!("{}/health/ready", node.base)).send().await {
+        if let Ok(r) = client
+            .get(format!("{}/health/ready", node.base))
+            .send()
+            .await
+        {
             if r.status().is_success() {
                 return node;
             }
@@ -508,23 +530,61 @@ async fn a_hit_recorded_on_one_node_reaches_the_police_streaming_from_another() 
     on_a.next(Duration::from_secs(5)).await.expect("connected");
 
     let started = Instant::now();
-    let (status, recorded) = post(&a.base, &officer, "/api/v1/movements", &movement("node-1", "MSU", "entry", &minutes_ago(1), "NODE1")).await;
+    let (status, recorded) = post(
+        &a.base,
+        &officer,
+        "/api/v1/movements",
+        &movement("node-1", "MSU", "entry", &minutes_ago(1), "NODE1"),
+    )
+    .await;
     assert_eq!(status, 201, "{recorded}");
-    let heard = on_b.next_hit(Duration::from_secs(5)).await.unwrap_or_else(|| {
-        panic!("node B never heard the hit; its log:\n{}", std::fs::read_to_string(&b.log).unwrap_or_default())
-    });
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    let heard = on_b
+        .next_hit(Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| {
+            panic!(
+                "node B never heard the hit; its log:\n{}",
+                std::fs::read_to_string(&b.log).unwrap_or_default()
+            )
+        });
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(heard.data["movement_id"], recorded["id"]);
-    let local = on_a.next_hit(Duration::from_secs(2)).await.expect("node A's own clients hear it too");
+    let local = on_a
+        .next_hit(Duration::from_secs(2))
+        .await
+        .expect("node A's own clients hear it too");
     assert_eq!(local.data["id"], heard.data["id"]);
     // A batch on node B reaches node A's client, every hit once.
-    let items: Vec<Value> = (0..150).map(|i| movement(&format!("node-b-{i}"), "MSU", if i % 2 == 0 { "exit" } else { "entry" }, &minutes_ago(1), "NODE1")).collect();
+    let items: Vec<Value> = (0..150)
+        .map(|i| {
+            movement(
+                &format!("node-b-{i}"),
+                "MSU",
+                if i % 2 == 0 { "exit" } else { "entry" },
+                &minutes_ago(1),
+                "NODE1",
+            )
+        })
+        .collect();
     let officer_b = token(&b.base, "officer").await;
-    let (status, _) = post(&b.base, &officer_b, "/api/v1/movements/batch", &json!({"movements": items})).await;
+    let (status, _) = post(
+        &b.base,
+        &officer_b,
+        "/api/v1/movements/batch",
+        &json!({"movements": items}),
+    )
+    .await;
     assert_eq!(status, 200);
     let mut seen = std::collections::HashSet::new();
     while let Some(e) = on_a.next_hit(Duration::from_secs(3)).await {
-        assert!(seen.insert(e.data["id"].as_str().unwrap().to_owned()), "a hit sent twice");
+        assert!(
+            seen.insert(e.data["id"].as_str().unwrap().to_owned()),
+            "a hit sent twice"
+        );
     }
     assert_eq!(seen.len(), 150);
 }
@@ -543,18 +603,33 @@ async fn the_reason_of_a_history_lookup_never_reaches_the_log() {
     let police = token(&node.base, "police").await;
     let secret = "Informant-Lerato-says-hes-armed";
     let r = reqwest::Client::new()
-        .get(format!("{}/api/v1/travellers/history?issuing_state=ZAF&document_number=Q1&reason={secret}", node.base))
+        .get(format!(
+            "{}/api/v1/travellers/history?issuing_state=ZAF&document_number=Q1&reason={secret}",
+            node.base
+        ))
         .bearer_auth(&police)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (status, _) = post(&node.base, &police, "/api/v1/travellers/search", &json!({"issuing_state": "ZAF", "document_number": "Q1", "reason": secret})).await;
+    let (status, _) = post(
+        &node.base,
+        &police,
+        "/api/v1/travellers/search",
+        &json!({"issuing_state": "ZAF", "document_number": "Q1", "reason": secret}),
+    )
+    .await;
     assert_eq!(status, 200);
     // Something of the request did reach the log (so the capture works), but not the reason.
     tokio::time::sleep(Duration::from_millis(300)).await;
     drop(node);
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("/api/v1/travellers/history"), "the log captured the request:\n{text}");
-    assert!(!text.contains("Informant"), "the reason reached the log:\n{text}");
+    assert!(
+        text.contains("/api/v1/travellers/history"),
+        "the log captured the request:\n{text}"
+    );
+    assert!(
+        !text.contains("Informant"),
+        "the reason reached the log:\n{text}"
+    );
 }
