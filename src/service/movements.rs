@@ -333,8 +333,7 @@ fn record_batch(
             *alert = replayed_alerts.get(&row.id).cloned();
         }
     }
-    let mut hit_alerts: HashMap<&str, (Option<OfficerAlert>, Vec<(String, String)>)> =
-        HashMap::new();
+    let mut hit_alerts: HashMap<&str, MovementHits> = HashMap::new();
     for (h, category) in &hits {
         let entry = hit_alerts.entry(h.movement_id.as_str()).or_default();
         entry.1.push((h.id.clone(), h.alert_id.clone()));
@@ -367,6 +366,9 @@ fn record_batch(
         })
         .collect()
 }
+
+/// Per movement: what its officer is told, and the (hit, alert) ids of every match.
+type MovementHits = (Option<OfficerAlert>, Vec<(String, String)>);
 
 /// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch:
 /// by document number, and person alerts by date of birth, whose names are then compared

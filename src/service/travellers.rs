@@ -140,7 +140,7 @@ pub async fn search(
                     }
                 }
                 let mut documents: Vec<_> = found.into_iter().collect();
-                documents.sort_by(|a, b| b.1.cmp(&a.1));
+                documents.sort_by_key(|d| std::cmp::Reverse(d.1));
                 documents.truncate(MAX_DOCUMENTS);
                 (
                     documents.into_iter().map(|(d, _)| d).collect(),
