@@ -473,6 +473,95 @@ mod tests {
         }
     }
 
+    fn live(document: Option<(&str, &str)>, person: Option<(&str, &str, &str)>) -> LiveAlert {
+        LiveAlert {
+            alert_id: "a".into(),
+            category: Category::Wanted,
+            action: Action::ReferToPolice,
+            document: document.map(|(s, n)| (s.to_owned(), n.to_owned())),
+            person: person.map(|(surname, given, dob)| {
+                (
+                    FoldedName::new(surname, given),
+                    NaiveDate::parse_from_str(dob, "%Y-%m-%d").unwrap(),
+                )
+            }),
+        }
+    }
+
+    fn candidate<'a>(
+        state: &'a str,
+        number: &'a str,
+        surname: &str,
+        given: &str,
+        dob: &str,
+    ) -> Candidate<'a> {
+        Candidate {
+            issuing_state: state,
+            document_number: number,
+            name: FoldedName::new(surname, given),
+            date_of_birth: NaiveDate::parse_from_str(dob, "%Y-%m-%d").unwrap(),
+        }
+    }
+
+    #[test]
+    fn alerts_match_by_document_or_by_person_and_say_which() {
+        let doc = live(Some(("ZAF", "A1")), None);
+        assert_eq!(
+            doc.matches(&candidate("ZAF", "A1", "X", "", "1990-01-01")),
+            Some(MatchedBy::Document)
+        );
+        assert_eq!(
+            doc.matches(&candidate("LSO", "A1", "X", "", "1990-01-01")),
+            None
+        );
+        let person = live(None, Some(("MOFOKENG", "TEBOHO", "1979-06-01")));
+        assert_eq!(
+            person.matches(&candidate(
+                "LSO",
+                "B2",
+                "MO-FOKENG",
+                "TEBOHO PAUL",
+                "1979-06-01"
+            )),
+            Some(MatchedBy::Person)
+        );
+        assert_eq!(
+            person.matches(&candidate("LSO", "B2", "MOFOKENG", "TEBOHO", "1979-06-02")),
+            None,
+            "another date of birth is another person"
+        );
+        assert_eq!(
+            person.matches(&candidate("LSO", "B2", "MOFOKENG", "LINEO", "1979-06-01")),
+            None
+        );
+    }
+
+    #[test]
+    fn each_action_has_its_own_fixed_instruction() {
+        let sentences: std::collections::BTreeSet<&str> =
+            Action::ALL.iter().map(|a| a.instruction()).collect();
+        assert_eq!(sentences.len(), Action::ALL.len());
+        assert!(Action::ReferToPolice.instruction().contains("police"));
+    }
+
+    #[test]
+    fn an_acknowledgement_needs_a_known_outcome_and_a_short_note() {
+        let ok = Acknowledgement::parse("not_located", Some("  ")).unwrap();
+        assert_eq!(ok.outcome, Outcome::NotLocated);
+        assert_eq!(ok.note, None, "a blank note is no note");
+        assert_eq!(
+            Acknowledgement::parse("arrested", None).unwrap_err().0[0].field,
+            "outcome"
+        );
+        assert_eq!(
+            Acknowledgement::parse("other", Some(&"x".repeat(1001)))
+                .unwrap_err()
+                .0[0]
+                .field,
+            "note"
+        );
+    }
+
     #[test]
     fn the_most_urgent_action_wins() {
         assert_eq!(
