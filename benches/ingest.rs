@@ -411,7 +411,42 @@ async fn user_token(
     login["access_token"].as_str().unwrap().to_owned()
 }
 
-/// Batches of 1,000 (2% on the watchlist) without, then with, a police client streaming hits.
+/// Sends `bodies` one after another: each batch's time, the total, and the alerts answered.
+async fn phase(
+    client: &reqwest::Client,
+    base: &str,
+    gate: &str,
+    bodies: &[Vec<u8>],
+) -> (Vec<Duration>, Duration, u64) {
+    let mut latencies = Vec::new();
+    let mut hits = 0;
+    let started = Instant::now();
+    for body in bodies {
+        let t0 = Instant::now();
+        let r: Value = client
+            .post(format!("{base}/api/v1/movements/batch"))
+            .bearer_auth(gate)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        latencies.push(t0.elapsed());
+        assert_eq!(r["rejected"].as_u64(), Some(0), "{r}");
+        hits += r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i.get("alert").is_some())
+            .count() as u64;
+    }
+    (latencies, started.elapsed(), hits)
+}
+
+/// Batches of 1,000 (2% on the watchlist) without, and with, a police client streaming hits.
 async fn run_alerts(o: &Options) {
     let per_phase = o.alert_batches;
     let events = backlog(2 * per_phase * 1000);
@@ -452,72 +487,52 @@ async fn run_alerts(o: &Options) {
         .chunks(1000)
         .map(|c| serde_json::to_vec(&json!({ "movements": c })).unwrap())
         .collect();
-    let (without, with) = bodies.split_at(per_phase);
-
-    async fn phase(
-        client: &reqwest::Client,
-        base: &str,
-        gate: &str,
-        bodies: &[Vec<u8>],
-    ) -> (Vec<Duration>, Duration, u64) {
-        let mut latencies = Vec::new();
-        let mut hits = 0;
-        let started = Instant::now();
-        for body in bodies {
-            let t0 = Instant::now();
-            let r: Value = client
-                .post(format!("{base}/api/v1/movements/batch"))
-                .bearer_auth(gate)
-                .header("content-type", "application/json")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            latencies.push(t0.elapsed());
-            assert_eq!(r["rejected"].as_u64(), Some(0), "{r}");
-            hits += r["results"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|i| i.get("alert").is_some())
-                .count() as u64;
+    // Alternating quarters (without, with, without, with), so that the machine's drift
+    // during the run weighs on both alike.
+    let quarters: Vec<&[Vec<u8>]> = bodies.chunks(per_phase.div_ceil(2).max(1)).collect();
+    let mut lat_without = Vec::new();
+    let mut lat_with = Vec::new();
+    let (mut time_without, mut time_with) = (Duration::ZERO, Duration::ZERO);
+    let (mut hits_without, mut hits_with, mut streamed) = (0, 0, 0);
+    for (q, part) in quarters.iter().enumerate() {
+        if q % 2 == 0 {
+            let (l, t, h) = phase(&client, &base, &gate, part).await;
+            lat_without.extend(l);
+            time_without += t;
+            hits_without += h;
+            continue;
         }
-        let total = started.elapsed();
-        latencies.sort();
-        (latencies, total, hits)
-    }
-
-    let (lat_without, time_without, hits_without) = phase(&client, &base, &gate, without).await;
-    // A police client on the stream, reading every hit as it comes.
-    let mut stream = client
-        .get(format!("{base}/api/v1/alert-hits/stream"))
-        .bearer_auth(&police)
-        .send()
-        .await
-        .unwrap();
-    let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counter = received.clone();
-    let reader = actix_web::rt::spawn(async move {
-        while let Ok(Some(chunk)) = stream.chunk().await {
-            let n = String::from_utf8_lossy(&chunk)
-                .matches("event: hit")
-                .count();
-            counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        // A police client on the stream, reading every hit as it comes.
+        let mut stream = client
+            .get(format!("{base}/api/v1/alert-hits/stream"))
+            .bearer_auth(&police)
+            .send()
+            .await
+            .unwrap();
+        let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = received.clone();
+        let reader = actix_web::rt::spawn(async move {
+            while let Ok(Some(chunk)) = stream.chunk().await {
+                let n = String::from_utf8_lossy(&chunk)
+                    .matches("event: hit")
+                    .count();
+                counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        let (l, t, h) = phase(&client, &base, &gate, part).await;
+        lat_with.extend(l);
+        time_with += t;
+        hits_with += h;
+        // Give the last hits their two seconds to arrive.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while received.load(std::sync::atomic::Ordering::Relaxed) < h && Instant::now() < deadline {
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
         }
-    });
-    let (lat_with, time_with, hits_with) = phase(&client, &base, &gate, with).await;
-    // Give the last hits their two seconds to arrive.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while received.load(std::sync::atomic::Ordering::Relaxed) < hits_with
-        && Instant::now() < deadline
-    {
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        streamed += received.load(std::sync::atomic::Ordering::Relaxed);
+        reader.abort();
     }
-    let streamed = received.load(std::sync::atomic::Ordering::Relaxed);
-    reader.abort();
+    lat_without.sort();
+    lat_with.sort();
     server.stop(true).await;
     drop(state);
 
