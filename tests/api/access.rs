@@ -444,4 +444,12 @@ fn the_table_says_what_the_spec_says() {
         Some(Who::Roles(&[Role::Immigration, Role::PoeSystem]))
     );
     assert_eq!(who("GET", "/watchlist"), Some(Who::Roles(&[Role::Police])));
+    assert_eq!(
+        who("POST", "/travellers/search"),
+        Some(Who::Roles(&[Role::Immigration, Role::Police]))
+    );
+    assert_eq!(
+        who("GET", "/alert-hits/stream"),
+        Some(Who::Roles(&[Role::Police]))
+    );
 }

@@ -411,7 +411,8 @@ mod heartbeat {
                 .await
                 .expect("a heartbeat");
             assert_eq!(beat.comment.as_deref(), Some("heartbeat"));
-            assert!(started.elapsed() < Duration::from_millis(1800));
+            // One second apart, give or take a loaded machine (the default is 15 s).
+            assert!(started.elapsed() < Duration::from_millis(2500), "{:?}", started.elapsed());
         }
     }
 }
