@@ -471,8 +471,16 @@ async fn run_alerts(o: &Options) {
     let police = user_token(&client, &base, &admin, "police", "police").await;
     // Every 50th traveller is on the watchlist, by document.
     let mut alerts = 0;
+    let mut listed = std::collections::HashSet::new();
     for e in events.iter().step_by(50) {
         let t = &e["traveller"];
+        // One alert per document, so that a match is one hit.
+        if !listed.insert((
+            t["issuing_state"].to_string(),
+            t["document_number"].to_string(),
+        )) {
+            continue;
+        }
         let r = client
             .post(format!("{base}/api/v1/watchlist"))
             .bearer_auth(&police)

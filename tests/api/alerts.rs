@@ -412,7 +412,11 @@ mod heartbeat {
                 .expect("a heartbeat");
             assert_eq!(beat.comment.as_deref(), Some("heartbeat"));
             // One second apart, give or take a loaded machine (the default is 15 s).
-            assert!(started.elapsed() < Duration::from_millis(2500), "{:?}", started.elapsed());
+            assert!(
+                started.elapsed() < Duration::from_millis(2500),
+                "{:?}",
+                started.elapsed()
+            );
         }
     }
 }
