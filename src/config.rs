@@ -58,6 +58,8 @@ pub struct Settings {
     pub stays: StaySettings,
     /// Statistics.
     pub stats: StatsSettings,
+    /// The police's live stream of hits.
+    pub alerts: AlertSettings,
     /// Logs.
     pub telemetry: TelemetrySettings,
     /// Password for the first admin (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`); generated when
@@ -208,6 +210,17 @@ pub struct StaySettings {
     pub default_days: i64,
     /// Per-nationality stay lengths.
     pub days_by_nationality: BTreeMap<String, i64>,
+}
+
+/// `[alerts]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlertSettings {
+    /// Seconds without an event before a heartbeat comment.
+    pub stream_heartbeat_secs: u64,
+    /// Hits buffered per stream client before it is dropped.
+    pub stream_buffer: usize,
+    /// Most hits replayed on reconnect.
+    pub stream_replay_max: i64,
 }
 
 /// `[stats]`
@@ -407,6 +420,15 @@ impl Settings {
         }
         if !(1..=500).contains(&self.movements.max_page_size) {
             return invalid("movements.max_page_size", "must be between 1 and 500");
+        }
+        if self.alerts.stream_heartbeat_secs == 0 {
+            return invalid("alerts.stream_heartbeat_secs", "must be at least 1");
+        }
+        if self.alerts.stream_buffer == 0 {
+            return invalid("alerts.stream_buffer", "must be at least 1");
+        }
+        if self.alerts.stream_replay_max < 1 {
+            return invalid("alerts.stream_replay_max", "must be at least 1");
         }
         if self.stays.default_days < 1 {
             return invalid("stays.default_days", "must be at least 1");

@@ -80,7 +80,14 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
     let stats_slots = usize::try_from(settings.database.pool_size / 2)
         .unwrap_or(1)
         .max(1);
+    let listen_url = match db.backend() {
+        store::Backend::Postgres => Some(settings.database.effective_url()),
+        store::Backend::Sqlite => None,
+    };
+    let hits =
+        service::hit_stream::HitHub::start(db.clone(), listen_url, settings.alerts.stream_buffer);
     let ctx = Context {
+        hits,
         db,
         settings: Arc::new(settings),
         registry: Default::default(),

@@ -108,8 +108,8 @@ pub const RULES: &[Rule] = &[
     rule(
         "GET",
         "/movements/{id}",
-        Who::Roles(&[Immigration, Lra]),
-        "their POEs; LRA: movements with a vehicle",
+        Who::Roles(&[Immigration, Lra, Police]),
+        "their POEs; LRA: movements with a vehicle; police: movements with a hit",
     ),
     rule(
         "POST",
@@ -136,6 +136,12 @@ pub const RULES: &[Rule] = &[
         "national; police state a reason",
     ),
     rule(
+        "POST",
+        "/travellers/search",
+        Who::Roles(&[Immigration, Police]),
+        "national; police state a reason",
+    ),
+    rule(
         "GET",
         "/stays",
         Who::Roles(&[Immigration]),
@@ -145,6 +151,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/watchlist", POLICE, ""),
     rule("DELETE", "/watchlist/{id}", POLICE, ""),
     rule("GET", "/alert-hits", POLICE, "their POEs"),
+    rule("GET", "/alert-hits/stream", POLICE, "their POEs"),
     rule(
         "POST",
         "/alert-hits/{id}/acknowledge",

@@ -12,8 +12,8 @@ use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
 use crate::domain::stays::StayNote;
 use crate::domain::time::parse_instant;
-use crate::domain::user::Role;
 use crate::domain::validation::{FieldError, ValidationErrors};
+use crate::domain::watchlist::OfficerAlert;
 use crate::error::{Error, Result};
 use crate::service::Caller;
 use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query, Recorded};
@@ -51,13 +51,33 @@ pub struct VehicleView {
     pub category: String,
 }
 
-/// What the watchlist asks of the official; never the police's reason or category. (Named
-/// apart from the police's view of an alert, `watchlist::AlertView`.)
+/// What the watchlist asks of the official: the hit, the action with its fixed instruction,
+/// and the category; never the police's reason. (Named apart from the police's view of an
+/// alert, `watchlist::AlertView`.) LRA never sees it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MovementAlert)]
 pub struct AlertView {
-    /// `refer_to_police`, `secondary_inspection` or `notify_only`.
+    /// The hit (of the most urgent matching alert), for the police to acknowledge.
+    pub hit_id: String,
+    /// What to do.
+    #[schema(value_type = crate::domain::watchlist::Action)]
     pub action: String,
+    /// Why the police want to know, in a word.
+    #[schema(value_type = crate::domain::watchlist::Category)]
+    pub category: String,
+    /// A fixed English sentence per action, for the officer to read.
+    pub instruction: String,
+}
+
+impl From<OfficerAlert> for AlertView {
+    fn from(a: OfficerAlert) -> Self {
+        Self {
+            hit_id: a.hit_id,
+            action: a.action.as_str().to_owned(),
+            category: a.category.as_str().to_owned(),
+            instruction: a.action.instruction().to_owned(),
+        }
+    }
 }
 
 /// What the answer to recording a visitor's crossing says of the stay: an entry of a
@@ -173,19 +193,7 @@ impl From<Recorded> for MovementView {
     fn from(r: Recorded) -> Self {
         let mut view = Self::from(r.row);
         view.stay = r.stay.map(StayView::from);
-        view
-    }
-}
-
-impl MovementView {
-    /// The view a caller gets: watchlist information only for those who deal with it at the
-    /// desk (immigration) or own it (police); never for LRA (need to know).
-    pub fn for_caller(row: MovementRow, caller: &Caller) -> Self {
-        let mut view = Self::from(row);
-        let p = &caller.principal;
-        if !(p.has_role(Role::Immigration) || p.has_role(Role::Police)) {
-            view.alert = None;
-        }
+        view.alert = r.alert.map(AlertView::from);
         view
     }
 }
@@ -233,9 +241,19 @@ impl From<MovementRow> for MovementView {
             voided_at: r.voided_at.map(|t| t.and_utc()),
             voided_by: r.voided_by,
             void_reason: r.void_reason,
-            alert: r.alert_action.map(|action| AlertView { action }),
+            alert: None,
             stay: None,
         }
+    }
+}
+
+impl MovementView {
+    /// The view of a movement with what the watchlist asked of the officer (for callers who
+    /// may know: the service answers `None` to the others).
+    pub fn with_alert(row: MovementRow, alert: Option<OfficerAlert>) -> Self {
+        let mut view = Self::from(row);
+        view.alert = alert.map(AlertView::from);
+        view
     }
 }
 
@@ -399,14 +417,14 @@ pub async fn record_batch(
         };
         match outcome {
             ItemOutcome::Created(recorded) => {
-                let Recorded { row, stay } = *recorded;
+                let Recorded { row, stay, alert } = *recorded;
                 response.created += 1;
                 item.stay = stay.map(StayView::from);
                 item.status = ItemStatus::Created;
                 item.sequence_anomaly = Some(row.sequence_anomaly);
                 item.outside_hours = Some(row.outside_hours);
                 item.late = Some(row.late);
-                item.alert = row.alert_action.clone().map(|action| AlertView { action });
+                item.alert = alert.map(AlertView::from);
                 item.id = Some(row.id);
             }
             ItemOutcome::Duplicate(recorded) => {
@@ -437,7 +455,8 @@ pub async fn record_batch(
     Ok(web::Json(response))
 }
 
-/// One movement: immigration at its POE; LRA at its POE when it has a vehicle.
+/// One movement: immigration at its POE; LRA at its POE when it has a vehicle (never its
+/// alert); police at its POE when it left a hit.
 #[utoipa::path(get, operation_id = "get_movement", path = "/api/v1/movements/{id}", tag = "movements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = MovementView), (status = 404, description = "No such movement at your posts", body = super::error::Problem)))]
@@ -446,8 +465,8 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<web::Json<MovementView>> {
-    let row = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
-    Ok(web::Json(MovementView::for_caller(row, &caller)))
+    let (row, alert) = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
+    Ok(web::Json(MovementView::with_alert(row, alert)))
 }
 
 /// `GET /movements` filters and paging.
@@ -528,7 +547,7 @@ pub async fn list(
         after,
         limit,
     };
-    let page = service::list(&state.ctx, &caller, query).await?;
+    let (page, mut alerts) = service::list(&state.ctx, &caller, query).await?;
     let next_cursor = page
         .more
         .then(|| page.items.last())
@@ -538,7 +557,10 @@ pub async fn list(
         items: page
             .items
             .into_iter()
-            .map(|r| MovementView::for_caller(r, &caller))
+            .map(|r| {
+                let alert = alerts.remove(&r.id);
+                MovementView::with_alert(r, alert)
+            })
             .collect(),
         next_cursor,
     }))
@@ -572,6 +594,6 @@ pub async fn void(
     ApiJson(body): ApiJson<VoidRequest>,
 ) -> Result<web::Json<MovementView>> {
     let reason = VoidReason::parse(&body.reason)?;
-    let row = service::void(&state.ctx, &caller, id.into_inner(), reason).await?;
-    Ok(web::Json(row.into()))
+    let (row, alert) = service::void(&state.ctx, &caller, id.into_inner(), reason).await?;
+    Ok(web::Json(MovementView::with_alert(row, alert)))
 }

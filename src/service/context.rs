@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::store::{Db, DbConnection};
 
+use super::hit_stream::HitHub;
 use super::registry::RegistryCache;
 
 /// The context of a use case.
@@ -24,6 +25,8 @@ pub struct Context {
     /// Statistics queries at once: at most half the pool, so recording never waits behind
     /// them.
     pub stats_slots: Arc<tokio::sync::Semaphore>,
+    /// The police's live streams of hits in this process.
+    pub hits: Arc<HitHub>,
 }
 
 impl Context {

@@ -103,7 +103,7 @@ pub async fn run(ctx: &Context, days: u32, per_day: u32) -> Result<DemoReport> {
             let outcomes = recording::record(ctx, &generator, items).await?;
             recorded += outcomes
                 .iter()
-                .filter(|o| matches!(o, ItemOutcome::Created(_)))
+                .filter(|o| matches!(o, ItemOutcome::Created(..)))
                 .count();
         }
     }

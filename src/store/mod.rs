@@ -391,6 +391,15 @@ impl Db {
         run_blocking(move || db.get()?.run(f)).await
     }
 
+    /// [`Db::read`] for synchronous callers (threads of their own).
+    pub fn read_sync<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: DbFailure,
+    {
+        self.get()?.run(f)
+    }
+
     /// Runs work in one transaction on the blocking pool; SQLite writers take turns. The
     /// transaction commits when `f` answers `Ok`, and rolls back when it answers `Err`.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>

@@ -11,6 +11,9 @@ diesel::table! {
         created_at -> Timestamp,
         acknowledged_at -> Nullable<Timestamp>,
         acknowledged_by -> Nullable<Text>,
+        seq -> Int8,
+        outcome -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 

@@ -107,6 +107,8 @@ async fn setup(app: &TestApp) -> Ctx {
     let admin = app.admin_token().await;
     let immigration = tokens[&(Caller::User(Role::Immigration), Post::Right)].clone();
     let police = app.user_token("police-hq", &["police"], &["*"]).await;
+    // The vehicle's traveller is on the watchlist: police may read a movement that left a hit.
+    app.post("/api/v1/watchlist", Some(&police), &json!({"issuing_state": "ZAF", "document_number": "CAR1", "category": "other", "action": "notify_only", "reason": "access matrix"})).await.expect(201);
     let mut car = movement("fixture-car", "MSU", "entry", &minutes_ago(10), "CAR1");
     car["mode"] = json!("private_vehicle");
     car["vehicle"] = json!({"registration": "AB123", "country": "ZAF", "category": "car"});
@@ -254,6 +256,12 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
             p("/travellers/history?issuing_state=ZAF&document_number=CAR1&reason=access%20matrix"),
             None,
         ),
+        ("POST", "/travellers/search") => (
+            p("/travellers/search"),
+            Some(
+                json!({"issuing_state": "ZAF", "document_number": "CAR1", "reason": "access matrix"}),
+            ),
+        ),
         ("GET", "/stays") => (p("/stays?poe=MSU&status=open"), None),
         ("POST", "/watchlist") => (
             p("/watchlist"),
@@ -298,7 +306,7 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
                 .to_owned();
             (
                 p(&format!("/alert-hits/{hit}/acknowledge")),
-                Some(json!({})),
+                Some(json!({"outcome": "false_match", "note": "access matrix"})),
             )
         }
         ("GET", "/stats/movements") => (p("/stats/movements?from=2026-01-01&to=2026-01-02"), None),
@@ -344,6 +352,23 @@ async fn call(
     }
     if let Some(t) = token {
         req = req.bearer_auth(t);
+    }
+    if path.ends_with("/alert-hits/stream") {
+        // Endless: the status and headers are the answer.
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = if status.is_success() {
+            String::new()
+        } else {
+            res.text().await.unwrap_or_default()
+        };
+        return crate::helpers::Answer {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        };
     }
     app.send(req).await
 }
@@ -443,4 +468,12 @@ fn the_table_says_what_the_spec_says() {
         Some(Who::Roles(&[Role::Immigration, Role::PoeSystem]))
     );
     assert_eq!(who("GET", "/watchlist"), Some(Who::Roles(&[Role::Police])));
+    assert_eq!(
+        who("POST", "/travellers/search"),
+        Some(Who::Roles(&[Role::Immigration, Role::Police]))
+    );
+    assert_eq!(
+        who("GET", "/alert-hits/stream"),
+        Some(Who::Roles(&[Role::Police]))
+    );
 }

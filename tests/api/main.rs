@@ -10,6 +10,7 @@ mod helpers;
 
 mod access;
 mod agencies;
+mod alerts;
 mod audit;
 mod auth;
 mod errors;

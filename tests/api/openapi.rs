@@ -88,7 +88,14 @@ on_both_backends! {
         // No two types share a schema name: a movement's alert is not the police's alert.
         let alert = schemas["MovementView"]["properties"]["alert"].to_string();
         assert!(alert.contains("#/components/schemas/MovementAlert"), "{alert}");
-        assert_eq!(schemas["MovementAlert"]["required"], serde_json::json!(["action"]));
+        assert_eq!(schemas["MovementAlert"]["required"], serde_json::json!(["hit_id", "action", "category", "instruction"]));
+        assert!(schemas["MovementAlert"]["properties"].get("reason").is_none(), "the post never sees the police's reason");
+        // The new operations are named and the stream says what it sends.
+        let paths = &doc["paths"];
+        assert_eq!(paths["/api/v1/travellers/search"]["post"]["operationId"], "search_travellers");
+        assert_eq!(paths["/api/v1/alert-hits/stream"]["get"]["operationId"], "stream_hits");
+        assert!(paths["/api/v1/alert-hits/stream"]["get"]["responses"]["200"]["content"]["text/event-stream"].is_object());
+        assert_eq!(schemas["HitView"]["properties"]["matched_by"]["$ref"], "#/components/schemas/MatchedBy");
         assert!(schemas["AlertView"]["properties"]["reason"].is_object());
 
         let movement = &schemas["MovementInput"]["properties"];
