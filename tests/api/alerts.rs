@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    ADMIN_PASSWORD, Backend, OFFICER_PASSWORD, TestApp, minutes_ago, movement, spawn_app_with,
-    test_database,
+    ADMIN_PASSWORD, Backend, INITIAL_PASSWORD, OFFICER_PASSWORD, TestApp, minutes_ago, movement,
+    spawn_app_with, test_database,
 };
 use crate::on_both_backends;
 
@@ -457,6 +457,7 @@ async fn start_node(database_url: &str, log: &Path, rust_log: &str) -> Node {
         .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("CROSSINGS__SERVER__WORKERS", "2")
         .env("CROSSINGS__DATABASE__POOL_SIZE", "4")
+        .env("CROSSINGS__TELEMETRY__METRICS_BIND", "127.0.0.1:0")
         .env("RUST_LOG", rust_log)
         .stdout(Stdio::null())
         .stderr(file)
@@ -501,6 +502,32 @@ async fn token(base: &str, username: &str) -> String {
     r["access_token"].as_str().unwrap().to_owned()
 }
 
+/// Creates an account at MSU as an admin does, with [`INITIAL_PASSWORD`], and makes the forced
+/// change to [`OFFICER_PASSWORD`] as its owner does at the first sign-in.
+async fn create_officer(base: &str, admin: &str, username: &str, role: &str) {
+    let (status, body) = post(base, admin, "/api/v1/users", &json!({"username": username, "password": INITIAL_PASSWORD, "roles": [role], "poes": ["MSU"]})).await;
+    assert_eq!(status, 201, "{body}");
+    let first: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": INITIAL_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["password_change_required"], true, "{first}");
+    let restricted = first["access_token"].as_str().unwrap();
+    let (status, body) = post(
+        base,
+        restricted,
+        "/api/v1/auth/password",
+        &json!({"current_password": INITIAL_PASSWORD, "new_password": OFFICER_PASSWORD}),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+}
+
 async fn post(base: &str, token: &str, path: &str, body: &Value) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(format!("{base}{path}"))
@@ -522,8 +549,7 @@ async fn a_hit_recorded_on_one_node_reaches_the_police_streaming_from_another() 
     let b = start_node(&url, &dir.path().join("b.log"), "warn").await;
     let admin = token(&a.base, "admin").await;
     for (name, role) in [("police", "police"), ("officer", "immigration")] {
-        let (status, body) = post(&a.base, &admin, "/api/v1/users", &json!({"username": name, "password": OFFICER_PASSWORD, "roles": [role], "poes": ["MSU"]})).await;
-        assert_eq!(status, 201, "{body}");
+        create_officer(&a.base, &admin, name, role).await;
     }
     let police = token(&b.base, "police").await;
     let officer = token(&a.base, "officer").await;
@@ -603,8 +629,7 @@ async fn the_reason_of_a_history_lookup_never_reaches_the_log() {
     let log = dir.path().join("node.log");
     let node = start_node(&url, &log, "debug").await;
     let admin = token(&node.base, "admin").await;
-    let (status, _) = post(&node.base, &admin, "/api/v1/users", &json!({"username": "police", "password": OFFICER_PASSWORD, "roles": ["police"], "poes": ["MSU"]})).await;
-    assert_eq!(status, 201);
+    create_officer(&node.base, &admin, "police", "police").await;
     let police = token(&node.base, "police").await;
     let secret = "Informant-Lerato-says-hes-armed";
     let r = reqwest::Client::new()
