@@ -331,7 +331,7 @@ pub struct BatchResponse {
         (status = 201, description = "Recorded", body = MovementView, links(
             ("GetMovement" = (operation_id = "get_movement", parameters(("path.id" = "$response.body#/id")))),
             ("VoidMovement" = (operation_id = "void_movement", parameters(("path.id" = "$response.body#/id")))),
-            ("ListHitsAtPoe" = (operation_id = "list_hits", parameters(("query.poe" = "$response.body#/poe"), ("query.unacknowledged" = true)))),
+            ("ListHitsAtPoe" = (operation_id = "list_hits", parameters(("query.poe" = "$response.body#/poe"), ("query.unacknowledged" = "true")))),
             ("DeclareOnMovement" = (operation_id = "create_declaration", parameters(("path.id" = "$response.body#/id")))),
             ("ListDeclarations" = (operation_id = "list_declarations", parameters(("path.id" = "$response.body#/id")))),
         )),

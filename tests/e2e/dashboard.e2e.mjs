@@ -13,7 +13,7 @@
 // languages; sign-out. Screenshots and the PDF go to <output_dir>. Exits 1 with a message on
 // any failure. Run by tests/dashboard_e2e.rs.
 
-import crypto from 'node:crypto';
+import { totp } from './totp.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -90,28 +90,6 @@ async function chartsReady(page) {
   const bad = await page.evaluate(() => [...document.querySelectorAll('#dash-view .chart')]
     .filter((c) => c.dataset.state !== 'ready').map((c) => `${c.id}=${c.dataset.state}: ${c.textContent.slice(0, 200)}`));
   check(bad.length === 0, `charts not drawn: ${bad.join('; ')}`);
-}
-
-/** RFC 6238 (SHA-1, 6 digits, 30 s) for a base32 secret, `steps` steps from now. */
-function totp(secret, steps = 0) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const bytes = [];
-  for (const c of secret.replace(/=+$/, '')) {
-    value = ((value << 5) | alphabet.indexOf(c)) & 0xffffff;
-    bits += 5;
-    if (bits >= 8) {
-      bytes.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + steps));
-  const h = crypto.createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
-  const o = h[19] & 15;
-  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-  return String(n % 1_000_000).padStart(6, '0');
 }
 
 async function apiPost(pathAndQuery, body, token) {

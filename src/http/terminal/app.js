@@ -4,14 +4,7 @@
  * Tokens live in this closure only (a reload signs out); the refresh token is used when the
  * access token runs out. What is remembered in localStorage is not secret: the language, and
  * per username the post, direction, mode and purpose last chosen.
- *
- * Probes for API versions (to be dropped once every server has them):
- *  - sign-in reads `password_change_required` and a 401 whose problem type ends `otp-required`;
- *    a 403 whose type ends `password-change-required` or mentions `mfa` leads to those steps;
- *  - an alert shows `alert.instruction` when the answer carries it, else the page's sentence;
- *  - search tries `POST /travellers/search` and, when the server has no such route (404/405),
- *    falls back to `GET /travellers/history` (reason in `X-Reason`, and in the query string
- *    only when the server asks for it there). */
+ */
 'use strict';
 
 (() => {
@@ -68,7 +61,6 @@
     busy: false,
     last: null,          // the last record: {id, view}
     alertOpen: false,
-    searchRoute: null,   // 'search' | 'history', once known
   };
 
   let prefs = {};
@@ -313,6 +305,10 @@
       setStep('change');
       return;
     }
+    if (data.mfa_enrolment_required) {
+      await enrol();
+      return;
+    }
     await afterSignIn();
   }
 
@@ -331,8 +327,7 @@
     await login();
   }
 
-  /** The sign-in is done: a probe of the token (a call it may be refused for tells of a step
-   * still owed), then the posts. */
+  /** The sign-in is done: the posts (a refusal of the token still tells of a step owed). */
   async function afterSignIn() {
     let registry;
     try {
@@ -885,41 +880,19 @@
 
   // ---------------------------------------------------------------- search
 
-  /** A document's movements (and stays), through the search when the server has it. */
+  /** A document's movements (and stays). */
   async function lookupDocument(issuingState, number, reason) {
     const results = await search({ issuing_state: issuingState, document_number: number }, reason);
     return results.length ? results[0] : null;
   }
 
-  /** Answers a list of `{issuing_state, document_number, movements, stays}`. */
+  /** Answers a list of `{issuing_state, document_number, movements, stays}`: the service's
+   * search, with the reason in the body (never in the URL). */
   async function search(query, reason) {
-    if (state.searchRoute !== 'history') {
-      try {
-        const body = { ...query };
-        if (reason) body.reason = reason;
-        const { data } = await api('POST', '/travellers/search', body);
-        state.searchRoute = 'search';
-        const list = Array.isArray(data) ? data : (data.documents || data.results || data.items || []);
-        return list;
-      } catch (e) {
-        if (!(e instanceof ApiError) || ![404, 405].includes(e.status) || state.searchRoute === 'search') throw e;
-        state.searchRoute = 'history';
-      }
-    }
-    if (!query.document_number) throw new ApiError(501, { detail: t('search_name_unavailable') });
-    const q = `issuing_state=${encodeURIComponent(query.issuing_state)}&document_number=${encodeURIComponent(query.document_number)}`;
-    const headers = reason ? { 'X-Reason': reason } : {};
-    try {
-      const { data } = await api('GET', `/travellers/history?${q}`, undefined, { headers });
-      return data.movements && data.movements.length ? [data] : [];
-    } catch (e) {
-      // A server that reads the reason from the query string only asks for it there.
-      if (reason && e instanceof ApiError && e.status === 422 && e.fields().some((f) => f.field === 'reason')) {
-        const { data } = await api('GET', `/travellers/history?${q}&reason=${encodeURIComponent(reason)}`, undefined, { headers });
-        return data.movements && data.movements.length ? [data] : [];
-      }
-      throw e;
-    }
+    const body = { ...query };
+    if (reason) body.reason = reason;
+    const { data } = await api('POST', '/travellers/search', body);
+    return data.documents;
   }
 
   function openSearch() {

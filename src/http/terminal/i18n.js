@@ -181,7 +181,6 @@
     search_reason: 'Reason (required of police)',
     search_do: 'Search',
     search_need: 'Give issuing state and document number, or surname and date of birth.',
-    search_name_unavailable: 'This server searches by document only; search by name comes with a newer version.',
     search_none: 'Nothing found.',
     search_doc: (state, number, name) => `${state} ${number} — ${name}`,
 
@@ -367,7 +366,6 @@
     search_reason: 'Lebaka (le hlokahala ho mapolesa)',
     search_do: 'Batla',
     search_need: 'Fana ka naha e fanileng le nomoro ea tokomane, kapa fane le letsatsi la tsoalo.',
-    search_name_unavailable: 'Seva ena e batla ka tokomane feela; ho batla ka lebitso ho tla le mofuta o mocha.',
     search_none: 'Ha ho letho le fumanoeng.',
     search_doc: (state, number, name) => `${state} ${number} — ${name}`,
 
