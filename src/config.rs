@@ -60,6 +60,10 @@ pub struct Settings {
     pub stats: StatsSettings,
     /// Logs.
     pub telemetry: TelemetrySettings,
+    /// How long personal data are kept.
+    pub retention: RetentionSettings,
+    /// Signed checkpoints of the audit chain.
+    pub audit: AuditSettings,
     /// Password for the first admin (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`); generated when
     /// absent.
     #[serde(default)]
@@ -203,6 +207,40 @@ pub struct StatsSettings {
     pub fold_interval_ms: u64,
 }
 
+/// `[retention]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Years after a crossing that its personal fields are kept.
+    pub personal_data_years: u32,
+    /// Years after an overstayed stay's end that its movements' personal fields are kept.
+    pub overstayer_years: u32,
+    /// Whether the service erases what is past retention once a day by itself.
+    pub daily: bool,
+    /// Movements per erasure transaction.
+    pub batch_size: i64,
+}
+
+impl RetentionSettings {
+    /// The policy these settings describe.
+    pub fn policy(&self) -> crate::domain::retention::RetentionPolicy {
+        crate::domain::retention::RetentionPolicy {
+            personal_data_years: self.personal_data_years,
+            overstayer_years: self.overstayer_years,
+        }
+    }
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// The Ed25519 private key (`crossings audit keygen`); empty = no checkpoints.
+    pub checkpoint_key_path: String,
+    /// Seconds between checkpoints.
+    pub checkpoint_secs: u64,
+    /// A folder outside the database that receives a copy of every checkpoint; empty = none.
+    pub checkpoint_dir: String,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -335,6 +373,18 @@ impl Settings {
         }
         if self.stats.min_cell_count < 1 {
             return invalid("stats.min_cell_count", "must be at least 1");
+        }
+        if self.retention.personal_data_years < 1 {
+            return invalid("retention.personal_data_years", "must be at least 1");
+        }
+        if self.retention.overstayer_years < 1 {
+            return invalid("retention.overstayer_years", "must be at least 1");
+        }
+        if !(1..=10_000).contains(&self.retention.batch_size) {
+            return invalid("retention.batch_size", "must be between 1 and 10000");
+        }
+        if !(1..=86_400).contains(&self.audit.checkpoint_secs) {
+            return invalid("audit.checkpoint_secs", "must be between 1 and 86400");
         }
         if !(10..=60_000).contains(&self.stats.fold_interval_ms) {
             return invalid("stats.fold_interval_ms", "must be between 10 and 60000");

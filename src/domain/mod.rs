@@ -8,6 +8,7 @@ pub mod movement;
 pub mod mrz;
 pub mod paging;
 pub mod poe;
+pub mod retention;
 pub mod schemas;
 pub mod stats;
 pub mod stays;

@@ -108,6 +108,11 @@ pub struct MovementView {
     /// Present when the traveller matched the watchlist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertView>,
+    /// When retention erased the traveller's personal fields: names and document number are
+    /// then empty, MRZ and vehicle registration gone, and the date of birth only says the
+    /// age band at the crossing (the crossing's date less the band's lowest age).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<MovementRow> for MovementView {
@@ -154,6 +159,7 @@ impl From<MovementRow> for MovementView {
             voided_by: r.voided_by,
             void_reason: r.void_reason,
             alert: r.alert_action.map(|action| AlertView { action }),
+            erased_at: r.erased_at.map(|t| t.and_utc()),
         }
     }
 }
