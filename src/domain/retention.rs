@@ -28,8 +28,9 @@ impl RetentionPolicy {
     }
 
     /// Whether a movement that opened or closed this stay must still be kept for the overstay:
-    /// the stay was overstayed and ended less than `overstayer_years` ago, or it is still open
-    /// (the traveller may still be in the country). `today` is the local date.
+    /// the stay was overstayed and ended less than `overstayer_years` before `today` (local).
+    /// A stay ends at its exit; one without an exit is taken to end on its last authorised
+    /// day, since the record cannot say when the traveller left.
     pub fn keeps_for_overstay(
         &self,
         ends_on: Option<NaiveDate>,
@@ -39,15 +40,12 @@ impl RetentionPolicy {
         if !overstayed(ends_on, closed_on, today) {
             return false;
         }
-        match closed_on {
-            None => true,
-            Some(closed) => {
-                let until = closed
-                    .checked_add_months(Months::new(12 * self.overstayer_years))
-                    .unwrap_or(NaiveDate::MAX);
-                until >= today
-            }
-        }
+        let Some(end) = closed_on.or(ends_on) else {
+            return false;
+        };
+        end.checked_add_months(Months::new(12 * self.overstayer_years))
+            .unwrap_or(NaiveDate::MAX)
+            >= today
     }
 }
 
@@ -196,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn overstays_are_kept_years_after_the_stay_ended_and_while_open() {
+    fn overstays_are_kept_years_after_the_stay_ended() {
         let p = RetentionPolicy {
             personal_data_years: 5,
             overstayer_years: 5,
@@ -205,8 +203,9 @@ mod tests {
         // Overstayed, closed 4 years ago: kept; 6 years ago: not.
         assert!(p.keeps_for_overstay(Some(date("2022-01-01")), Some(date("2022-03-01")), today));
         assert!(!p.keeps_for_overstay(Some(date("2020-01-01")), Some(date("2020-03-01")), today));
-        // Still open past its end: kept.
-        assert!(p.keeps_for_overstay(Some(date("2019-01-01")), None, today));
+        // Still open past its end: kept for the years after that end, not forever.
+        assert!(p.keeps_for_overstay(Some(date("2022-01-01")), None, today));
+        assert!(!p.keeps_for_overstay(Some(date("2021-01-01")), None, today));
         // Left in time: not an overstay.
         assert!(!p.keeps_for_overstay(Some(date("2022-01-01")), Some(date("2021-12-20")), today));
         // Trips of citizens have no end: never an overstay.
@@ -228,7 +227,7 @@ mod tests {
         assert_eq!(ok.reason, "inquiry 42/2026");
         let cases = [
             (
-                "XXX",
+                "QQQ",
                 "A1",
                 "inquiry",
                 "2027-01-01",

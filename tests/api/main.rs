@@ -12,6 +12,7 @@ mod access;
 mod agencies;
 mod audit;
 mod auth;
+mod data_protection;
 mod errors;
 mod health;
 mod movements;
