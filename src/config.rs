@@ -486,6 +486,41 @@ mod tests {
     }
 
     #[test]
+    fn data_protection_defaults_and_bounds() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.retention.personal_data_years, 5);
+        assert_eq!(s.retention.overstayer_years, 5);
+        assert!(s.retention.daily);
+        assert_eq!(s.audit.checkpoint_secs, 60);
+        assert!(s.audit.checkpoint_key_path.is_empty());
+        for (key, value, named) in [
+            (
+                "CROSSINGS__RETENTION__PERSONAL_DATA_YEARS",
+                "0",
+                "retention.personal_data_years",
+            ),
+            (
+                "CROSSINGS__RETENTION__OVERSTAYER_YEARS",
+                "0",
+                "retention.overstayer_years",
+            ),
+            (
+                "CROSSINGS__RETENTION__BATCH_SIZE",
+                "0",
+                "retention.batch_size",
+            ),
+            (
+                "CROSSINGS__AUDIT__CHECKPOINT_SECS",
+                "0",
+                "audit.checkpoint_secs",
+            ),
+        ] {
+            let err = load(&[(key, value)]).unwrap_err();
+            assert!(err.to_string().contains(named), "{err}");
+        }
+    }
+
+    #[test]
     fn a_bad_value_names_its_key() {
         let err = load(&[("CROSSINGS__SERVER__WORKERS", "many")]).unwrap_err();
         assert!(err.to_string().contains("server.workers"), "{err}");

@@ -245,7 +245,7 @@ on_both_backends! {
         let exit_at = (chrono::Utc::now() - chrono::Duration::days(4 * 365)).to_rfc3339();
         record(&app, &officer, &[crossing("over-out", &exit_at, "exit", "OVER1", "1980-01-01", false)]).await;
 
-        let mut ctx = (*app.state).ctx.clone();
+        let mut ctx = app.state.ctx.clone();
         let mut settings = (*ctx.settings).clone();
         settings.retention.batch_size = 7;
         ctx.settings = std::sync::Arc::new(settings);
@@ -255,6 +255,20 @@ on_both_backends! {
         assert!(report.batches >= 4, "{report:?}");
         let h = app.get("/api/v1/travellers/history?issuing_state=ZAF&document_number=OVER1", Some(&officer)).await.expect(200);
         assert_eq!(h.body["movements"].as_array().unwrap().len(), 2, "{}", h.text);
+
+        // The command line does the same, and finds nothing left to erase.
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crossings"))
+            .args(["retention", "run"])
+            .env("DATABASE_URL", &app.database_url)
+            .env("CROSSINGS_CONFIG_DIR", "/nonexistent")
+            .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(printed["erased"], 0, "{printed}");
+        assert_eq!(printed["kept_overstay"], 1, "{printed}");
     }
 
     async fn a_hold_keeps_a_document_past_retention(app: TestApp) {

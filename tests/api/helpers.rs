@@ -257,6 +257,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         ),
         ("CROSSINGS__SERVER__WORKERS".to_owned(), "2".to_owned()),
         ("CROSSINGS__DATABASE__POOL_SIZE".to_owned(), "4".to_owned()),
+        // Tests run retention themselves, when they mean to.
+        ("CROSSINGS__RETENTION__DAILY".to_owned(), "false".to_owned()),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let mut settings = Settings::load_from(&dir, &env).expect("test settings load");
