@@ -470,3 +470,52 @@ on_both_backends! {
         assert!(String::from_utf8_lossy(&forged.stdout).contains("not signed by this key"));
     }
 }
+
+async fn the_service_signs_its_head_by_itself(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("audit").display().to_string();
+    crossings::service::checkpoints::keygen(&prefix).unwrap();
+    let files = dir.path().join("checkpoints");
+    let key_path = format!("{prefix}.key");
+    let files_path = files.display().to_string();
+    let Some(app) = spawn_app_with(backend, move |s| {
+        s.audit.checkpoint_key_path = key_path;
+        s.audit.checkpoint_dir = files_path;
+        s.audit.checkpoint_secs = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    app.user_token("officer", &["immigration"], &["*"]).await;
+    let mut waited = 0;
+    while app.count("audit_checkpoints") == 0 && waited < 100 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert!(
+        app.count("audit_checkpoints") >= 1,
+        "no checkpoint within 10 s"
+    );
+    let written = std::fs::read_dir(&files).unwrap().count();
+    assert!(written >= 1, "no checkpoint file");
+    let key = crossings::service::checkpoints::verifying_key(std::path::Path::new(&format!(
+        "{prefix}.pub"
+    )))
+    .unwrap();
+    let report = crossings::service::checkpoints::verify(&app.state.ctx.db, &key, Some(&files))
+        .await
+        .unwrap();
+    assert!(report.ok, "{report:?}");
+    assert!(report.covered_to.is_some(), "{report:?}");
+}
+
+#[actix_web::test]
+async fn the_service_signs_its_head_by_itself_sqlite() {
+    the_service_signs_its_head_by_itself(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn the_service_signs_its_head_by_itself_postgres() {
+    the_service_signs_its_head_by_itself(Backend::Postgres).await;
+}
