@@ -14,6 +14,7 @@ pub mod checkpoints;
 pub mod context;
 pub mod declarations;
 pub mod demo;
+pub mod hit_stream;
 pub mod holds;
 pub mod movements;
 pub mod poe_systems;
