@@ -90,6 +90,7 @@ fn rows_of(events: &[crossings::synthetic::Event]) -> Vec<MovementRow> {
                 voided_at: None,
                 voided_by: None,
                 void_reason: None,
+                erased_at: None,
             }
         })
         .collect()

@@ -11,7 +11,7 @@ use crate::domain::audit::Actor;
 use crate::domain::poe::PoeCode;
 use crate::error::Error;
 use crate::service::users::{self, NewUser, UserPatch};
-use crate::service::{Context, poe_systems};
+use crate::service::{Context, checkpoints, poe_systems};
 use crate::startup::{self, Application, StartupError};
 use crate::store;
 
@@ -38,6 +38,9 @@ enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Retention: erase the personal fields of movements past `retention.*`.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Statistics counters: check them against the movements, or rebuild them.
     #[command(subcommand)]
     Stats(StatsCommand),
@@ -113,9 +116,34 @@ enum PoeSystemCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Erase what is past retention now (held documents and recent overstays are kept);
+    /// prints the counts. Safe while the service runs; running it again erases nothing twice.
+    Run,
+}
+
+#[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain; exits 1 when it is broken.
-    Verify,
+    /// Recompute the hash chain; exits 1 when it is broken. With --key, also check every
+    /// signed checkpoint (in the database and in --checkpoints): a checkpoint's entry that is
+    /// missing or changed fails, even when the chain was recomputed after the change.
+    Verify {
+        /// The public key (`PREFIX.pub` from `audit keygen`).
+        #[arg(long)]
+        key: Option<std::path::PathBuf>,
+        /// A folder of checkpoint files (default: `audit.checkpoint_dir`, when set).
+        #[arg(long)]
+        checkpoints: Option<std::path::PathBuf>,
+    },
+    /// Make an Ed25519 key pair for signed checkpoints: PREFIX.key (private) and PREFIX.pub.
+    Keygen {
+        /// Path prefix of the two files.
+        #[arg(long)]
+        out: String,
+    },
+    /// Sign the chain's head now with `audit.checkpoint_key_path` (as the service does every
+    /// `audit.checkpoint_secs`).
+    Checkpoint,
 }
 
 /// Entry point of the binary.
@@ -220,7 +248,59 @@ async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
                 println!("  {:<12} {:<26} {}", l.role, l.username, l.password);
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Retention(RetentionCommand::Run) => {
+            let state = startup::prepare(settings).await?;
+            let report = crate::service::retention::run(
+                &state.ctx,
+                Actor::command_line(),
+                crate::domain::time::now(),
+            )
+            .await?;
+            println!(
+                "{}",
+                serde_json::to_string(&report).map_err(|e| Error::internal_from("report", e))?
+            );
+        }
+        Command::Audit(AuditCommand::Keygen { out }) => {
+            let (private, public) = checkpoints::keygen(&out).map_err(key_error)?;
+            println!(
+                "private key: {} (keep it off the database host)",
+                private.display()
+            );
+            println!("public key:  {}", public.display());
+        }
+        Command::Audit(AuditCommand::Checkpoint) => {
+            let path = settings.audit.checkpoint_key_path.clone();
+            if path.is_empty() {
+                return Err(StartupError::Init(Error::BadRequest(
+                    "audit.checkpoint_key_path is not set".to_owned(),
+                )));
+            }
+            let key = checkpoints::signing_key(std::path::Path::new(&path)).map_err(key_error)?;
+            let dir = non_empty(&settings.audit.checkpoint_dir);
+            let db = startup::connect(&settings)?;
+            match checkpoints::sign_head(&db, &key, dir.as_deref()).await? {
+                Some(row) => println!("{{\"seq\": {}, \"hash\": \"{}\"}}", row.seq, row.hash),
+                None => println!("{{\"seq\": null}}"),
+            }
+        }
+        Command::Audit(AuditCommand::Verify {
+            key: Some(key),
+            checkpoints: dir,
+        }) => {
+            let key = checkpoints::verifying_key(&key).map_err(key_error)?;
+            let dir = dir.or_else(|| non_empty(&settings.audit.checkpoint_dir));
+            let db = startup::connect(&settings)?;
+            let report = checkpoints::verify(&db, &key, dir.as_deref()).await?;
+            println!(
+                "{}",
+                serde_json::to_string(&report).map_err(|e| Error::internal_from("report", e))?
+            );
+            if !report.ok {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Audit(AuditCommand::Verify { key: None, .. }) => {
             let db = startup::connect(&settings)?;
             let report = db.read(store::audit::verify).await?;
             println!(
@@ -290,6 +370,14 @@ async fn user_command(cmd: UserCommand, ctx: &Context) -> Result<(), StartupErro
         }
     }
     Ok(())
+}
+
+fn non_empty(path: &str) -> Option<std::path::PathBuf> {
+    (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
+fn key_error(e: checkpoints::KeyError) -> StartupError {
+    StartupError::Init(Error::BadRequest(e.to_string()))
 }
 
 /// `GET /health/ready` over plain HTTP with a short timeout; true on a 200.

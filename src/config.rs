@@ -62,6 +62,10 @@ pub struct Settings {
     pub alerts: AlertSettings,
     /// Logs.
     pub telemetry: TelemetrySettings,
+    /// How long personal data are kept.
+    pub retention: RetentionSettings,
+    /// Signed checkpoints of the audit chain.
+    pub audit: AuditSettings,
     /// Password for the first admin (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`); generated when
     /// absent.
     #[serde(default)]
@@ -242,6 +246,40 @@ pub struct StatsSettings {
     pub max_cells: u64,
     /// Statistics statements stop after this long (PostgreSQL), in milliseconds.
     pub statement_timeout_ms: u64,
+}
+
+/// `[retention]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionSettings {
+    /// Years after a crossing that its personal fields are kept.
+    pub personal_data_years: u32,
+    /// Years after an overstayed stay's end that its movements' personal fields are kept.
+    pub overstayer_years: u32,
+    /// Whether the service erases what is past retention once a day by itself.
+    pub daily: bool,
+    /// Movements per erasure transaction.
+    pub batch_size: i64,
+}
+
+impl RetentionSettings {
+    /// The policy these settings describe.
+    pub fn policy(&self) -> crate::domain::retention::RetentionPolicy {
+        crate::domain::retention::RetentionPolicy {
+            personal_data_years: self.personal_data_years,
+            overstayer_years: self.overstayer_years,
+        }
+    }
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// The Ed25519 private key (`crossings audit keygen`); empty = no checkpoints.
+    pub checkpoint_key_path: String,
+    /// Seconds between checkpoints.
+    pub checkpoint_secs: u64,
+    /// A folder outside the database that receives a copy of every checkpoint; empty = none.
+    pub checkpoint_dir: String,
 }
 
 /// Log output format.
@@ -436,6 +474,18 @@ impl Settings {
         if self.stats.min_cell_count < 1 {
             return invalid("stats.min_cell_count", "must be at least 1");
         }
+        if self.retention.personal_data_years < 1 {
+            return invalid("retention.personal_data_years", "must be at least 1");
+        }
+        if self.retention.overstayer_years < 1 {
+            return invalid("retention.overstayer_years", "must be at least 1");
+        }
+        if !(1..=10_000).contains(&self.retention.batch_size) {
+            return invalid("retention.batch_size", "must be between 1 and 10000");
+        }
+        if !(1..=86_400).contains(&self.audit.checkpoint_secs) {
+            return invalid("audit.checkpoint_secs", "must be between 1 and 86400");
+        }
         if self.stats.max_cells == 0 {
             return invalid("stats.max_cells", "must be at least 1");
         }
@@ -539,6 +589,41 @@ mod tests {
             assert!(err.to_string().contains("stats.fold_interval_ms"), "{err}");
         }
         assert!(load(&[("CROSSINGS__STATS__FOLD_INTERVAL_MS", "10")]).is_ok());
+    }
+
+    #[test]
+    fn data_protection_defaults_and_bounds() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.retention.personal_data_years, 5);
+        assert_eq!(s.retention.overstayer_years, 5);
+        assert!(s.retention.daily);
+        assert_eq!(s.audit.checkpoint_secs, 60);
+        assert!(s.audit.checkpoint_key_path.is_empty());
+        for (key, value, named) in [
+            (
+                "CROSSINGS__RETENTION__PERSONAL_DATA_YEARS",
+                "0",
+                "retention.personal_data_years",
+            ),
+            (
+                "CROSSINGS__RETENTION__OVERSTAYER_YEARS",
+                "0",
+                "retention.overstayer_years",
+            ),
+            (
+                "CROSSINGS__RETENTION__BATCH_SIZE",
+                "0",
+                "retention.batch_size",
+            ),
+            (
+                "CROSSINGS__AUDIT__CHECKPOINT_SECS",
+                "0",
+                "audit.checkpoint_secs",
+            ),
+        ] {
+            let err = load(&[(key, value)]).unwrap_err();
+            assert!(err.to_string().contains(named), "{err}");
+        }
     }
 
     #[test]

@@ -229,6 +229,30 @@ impl Application {
             state.ctx.db.clone(),
             Duration::from_millis(settings.stats.fold_interval_ms),
         ));
+        if settings.retention.daily {
+            actix_web::rt::spawn(crate::service::retention::run_forever(
+                state.ctx.clone(),
+                Duration::from_secs(60),
+                Duration::from_secs(24 * 3600),
+            ));
+        }
+        let key_path = &settings.audit.checkpoint_key_path;
+        if !key_path.is_empty() {
+            let key =
+                service::checkpoints::signing_key(std::path::Path::new(key_path)).map_err(|e| {
+                    StartupError::Io(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("audit.checkpoint_key_path: {e}"),
+                    ))
+                })?;
+            let dir = settings.audit.checkpoint_dir.clone();
+            actix_web::rt::spawn(service::checkpoints::sign_forever(
+                state.ctx.db.clone(),
+                key,
+                (!dir.is_empty()).then(|| std::path::PathBuf::from(dir)),
+                Duration::from_secs(settings.audit.checkpoint_secs),
+            ));
+        }
         let data = web::Data::from(state.clone());
         let workers = match settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),

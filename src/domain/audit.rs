@@ -106,6 +106,49 @@ pub fn entry_hash(prev_hash: &str, f: &ChainedFields<'_>) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// What a checkpoint signs: the chain's head (its sequence number and hash) and when it was
+/// signed, in one unambiguous line.
+pub fn checkpoint_message(seq: i64, hash: &str, signed_at: NaiveDateTime) -> Vec<u8> {
+    format!(
+        "crossings-audit-checkpoint/v1 {seq} {hash} {}",
+        signed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ")
+    )
+    .into_bytes()
+}
+
+/// Signs a head of the chain; answers the signature in hex.
+pub fn sign_checkpoint(
+    key: &ed25519_dalek::SigningKey,
+    seq: i64,
+    hash: &str,
+    signed_at: NaiveDateTime,
+) -> String {
+    use ed25519_dalek::Signer;
+    hex::encode(
+        key.sign(&checkpoint_message(seq, hash, signed_at))
+            .to_bytes(),
+    )
+}
+
+/// Whether `signature` (hex) is `key`'s signature of this head.
+pub fn checkpoint_signed_by(
+    key: &ed25519_dalek::VerifyingKey,
+    seq: i64,
+    hash: &str,
+    signed_at: NaiveDateTime,
+    signature: &str,
+) -> bool {
+    let Ok(bytes) = hex::decode(signature) else {
+        return false;
+    };
+    let Ok(bytes) = <[u8; 64]>::try_from(bytes.as_slice()) else {
+        return false;
+    };
+    let signature = ed25519_dalek::Signature::from_bytes(&bytes);
+    key.verify_strict(&checkpoint_message(seq, hash, signed_at), &signature)
+        .is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +193,32 @@ mod tests {
         let a = entry_hash(GENESIS_HASH, &fields(7, "user.create"));
         let b = entry_hash(GENESIS_HASH, &fields(7, "user.create"));
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_checkpoint_verifies_only_as_signed_and_only_with_its_key() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let other = ed25519_dalek::SigningKey::from_bytes(&[8u8; 32]);
+        let at = fields(1, "x").at;
+        let sig = sign_checkpoint(&key, 42, "ab", at);
+        let public = key.verifying_key();
+        assert!(checkpoint_signed_by(&public, 42, "ab", at, &sig));
+        assert!(!checkpoint_signed_by(&public, 41, "ab", at, &sig));
+        assert!(!checkpoint_signed_by(&public, 42, "ac", at, &sig));
+        assert!(!checkpoint_signed_by(
+            &public,
+            42,
+            "ab",
+            at + chrono::Duration::seconds(1),
+            &sig
+        ));
+        assert!(!checkpoint_signed_by(
+            &other.verifying_key(),
+            42,
+            "ab",
+            at,
+            &sig
+        ));
+        assert!(!checkpoint_signed_by(&public, 42, "ab", at, "not hex"));
     }
 }

@@ -9,6 +9,7 @@ pub mod mrz;
 pub mod names;
 pub mod paging;
 pub mod poe;
+pub mod retention;
 pub mod schemas;
 pub mod search;
 pub mod stats;

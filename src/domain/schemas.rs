@@ -307,6 +307,11 @@ pub fn text_3_1000() -> Object {
     text(3, 1000)
 }
 
+/// [`text`] of 5 to 500 characters (a hold's reason).
+pub fn text_5_500() -> Object {
+    text(5, 500)
+}
+
 /// [`text`] of 1 to 500 characters (goods declared).
 pub fn text_1_500() -> Object {
     text(1, 500)

@@ -143,6 +143,12 @@ pub const RULES: &[Rule] = &[
     ),
     rule(
         "GET",
+        "/travellers/report",
+        Who::Roles(&[Immigration]),
+        "national: a subject access request",
+    ),
+    rule(
+        "GET",
         "/stays",
         Who::Roles(&[Immigration]),
         "stays opened at their POEs",
@@ -162,10 +168,36 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/stats/summary", STATISTICS, ""),
     rule("GET", "/stats/hour-profile", STATISTICS, ""),
     rule("GET", "/stats/citizen-flow", STATISTICS, ""),
+    rule("POST", "/holds", POLICE, ""),
+    rule("GET", "/holds", POLICE, ""),
+    rule("DELETE", "/holds/{id}", POLICE, ""),
     rule("GET", "/audit", ADMIN, ""),
     rule("GET", "/audit/verify", ADMIN, ""),
     rule("GET", "/openapi.json", Who::Anyone, ""),
 ];
+
+/// Reads that are audited by the access middleware itself, with their parameters (the query
+/// string), before they run: queries of the statistics and of the audit log. (Reads of
+/// personal data are audited by their use cases, with the objects they return.)
+pub const AUDITED_READS: &[(&str, &str, &str)] = &[
+    ("GET", "/stats/movements", "stats.query"),
+    ("GET", "/stats/summary", "stats.query"),
+    ("GET", "/stats/hour-profile", "stats.query"),
+    ("GET", "/stats/citizen-flow", "stats.query"),
+    ("GET", "/audit", "audit.read"),
+    ("GET", "/audit/verify", "audit.verify"),
+];
+
+/// The audit action of a read that the middleware audits, if this rule is one.
+pub fn audited_read(rule: &Rule) -> Option<&'static str> {
+    AUDITED_READS
+        .iter()
+        .find(|(m, p, _)| *m == rule.method && *p == rule.path)
+        .map(|(_, _, action)| *action)
+}
+
+/// Most characters of a query string kept in an audit entry.
+const AUDITED_QUERY_CHARS: usize = 1000;
 
 /// The rule for a request, by method and full routed pattern (`/api/v1/users/{id}`).
 pub fn rule_for(method: &str, pattern: &str) -> Option<&'static Rule> {
@@ -253,6 +285,23 @@ pub async fn enforce(
             Error::Forbidden("your role does not allow this".to_owned()),
         ));
     }
+    if let Some(action) = audited_read(rule) {
+        let client = super::extract::ClientInfo::of(req.request());
+        let actor = principal.actor(client.addr_string(), client.request_id.clone());
+        let query: String = req
+            .query_string()
+            .chars()
+            .take(AUDITED_QUERY_CHARS)
+            .collect();
+        let object = if query.is_empty() {
+            rule.path.to_owned()
+        } else {
+            format!("{}?{query}", rule.path)
+        };
+        if let Err(e) = service::audit::record(&state.ctx, actor, action, object).await {
+            return Ok(refuse(req, e));
+        }
+    }
     req.extensions_mut().insert(principal);
     next.call(req)
         .await
@@ -325,6 +374,16 @@ mod tests {
                 "the access table names {} {}, which is not a route",
                 r.method,
                 r.path
+            );
+        }
+    }
+
+    #[test]
+    fn every_audited_read_is_a_route() {
+        for (method, path, _) in AUDITED_READS {
+            assert!(
+                RULES.iter().any(|r| r.method == *method && r.path == *path),
+                "{method} {path}"
             );
         }
     }

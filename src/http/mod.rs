@@ -13,6 +13,7 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod holds;
 pub mod metrics;
 pub mod movements;
 pub mod observe;
@@ -62,6 +63,7 @@ macro_rules! api_routes {
                 crate::domain::schemas::StayKind,
                 crate::domain::schemas::StayStatus,
                 crate::domain::schemas::WatchlistShow,
+                travellers::ReportFormat,
             )),
             modifiers(&BearerScheme, &ProblemResponses),
             tags(
@@ -75,6 +77,7 @@ macro_rules! api_routes {
                 (name = "stays", description = "Stays and overstays (immigration)"),
                 (name = "watchlist", description = "Alerts and hits (police)"),
                 (name = "statistics", description = "HOBA statistics (analysts, admins)"),
+                (name = "holds", description = "Police holds: records kept past retention"),
                 (name = "audit", description = "The audit log (admins)"),
                 (name = "operations", description = "Probes, metrics, this document"),
             )
@@ -109,6 +112,7 @@ api_routes! {
     post "/movements/{id}/declarations" => declarations::create,
     get "/movements/{id}/declarations" => declarations::list,
     get "/travellers/history" => travellers::history,
+    get "/travellers/report" => travellers::report,
     post "/travellers/search" => travellers::search,
     get "/stays" => stays::list,
     get "/watchlist" => watchlist::list,
@@ -121,6 +125,9 @@ api_routes! {
     get "/stats/summary" => stats::summary,
     get "/stats/hour-profile" => stats::hour_profile,
     get "/stats/citizen-flow" => stats::citizen_flow,
+    post "/holds" => holds::create,
+    get "/holds" => holds::list,
+    delete "/holds/{id}" => holds::release,
     get "/audit" => audit::list,
     get "/audit/verify" => audit::verify,
     get "/openapi.json" => docs::openapi,

@@ -182,6 +182,11 @@ pub struct MovementView {
     /// Present when the traveller matched the watchlist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertView>,
+    /// When retention erased the traveller's personal fields: names and document number are
+    /// then empty, MRZ and vehicle registration gone, and the date of birth only says the
+    /// age band at the crossing (the crossing's date less the band's lowest age).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
     /// In the answer to recording (and to its replay) only: the stay that a visitor's entry
     /// opens or that a visitor's exit closes. Absent for citizens and for an exit that closes
     /// no recorded entry.
@@ -242,6 +247,7 @@ impl From<MovementRow> for MovementView {
             voided_by: r.voided_by,
             void_reason: r.void_reason,
             alert: None,
+            erased_at: r.erased_at.map(|t| t.and_utc()),
             stay: None,
         }
     }

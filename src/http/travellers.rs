@@ -187,3 +187,486 @@ pub async fn search(
         documents: found.into_iter().map(|h| History::of(h, today)).collect(),
     }))
 }
+
+/// `GET /travellers/report`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// Issuing state (ICAO code).
+    #[param(required = true, value_type = crate::domain::traveller::StateCode)]
+    pub issuing_state: Option<String>,
+    /// Document number: 1 to 20 letters and digits; spaces, hyphens and `<` are ignored.
+    #[param(required = true, pattern = "^[ <-]*([A-Za-z0-9][ <-]*){1,20}$")]
+    pub document_number: Option<String>,
+    /// The request being answered (e.g. its reference), recorded in the audit log: at most 500
+    /// characters.
+    #[param(max_length = 500)]
+    pub reason: Option<String>,
+    /// `json` (default) or `html` (a printable page; also chosen by `Accept: text/html`).
+    #[param(value_type = Option<ReportFormat>)]
+    pub format: Option<String>,
+}
+
+/// The form of a subject access report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// JSON.
+    Json,
+    /// A printable HTML page.
+    Html,
+}
+
+/// A customs declaration in a report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDeclaration {
+    /// Id.
+    pub id: String,
+    /// The movement.
+    pub movement_id: String,
+    /// Reference.
+    pub reference: String,
+    /// Goods.
+    pub goods: String,
+    /// Value.
+    pub value: String,
+    /// Currency.
+    pub currency: String,
+    /// Recorded.
+    pub created_at: chrono::DateTime<Utc>,
+    /// By whom.
+    pub created_by: String,
+}
+
+/// A watchlist hit in a report: that a movement matched, and what was done; never the police's
+/// reason or the alert itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportHit {
+    /// Id.
+    pub id: String,
+    /// The movement.
+    pub movement_id: String,
+    /// Where.
+    pub poe: String,
+    /// When the crossing occurred.
+    pub occurred_at: chrono::DateTime<Utc>,
+    /// The action shown at the post.
+    pub action: String,
+    /// Acknowledged by the police.
+    pub acknowledged_at: Option<chrono::DateTime<Utc>>,
+}
+
+/// One audit entry that touched the document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportAccess {
+    /// Position in the audit chain.
+    pub seq: i64,
+    /// When.
+    pub at: chrono::DateTime<Utc>,
+    /// Who (username, POE system or `system`).
+    pub actor: String,
+    /// With which roles.
+    pub roles: String,
+    /// What was done, e.g. `traveller.history.read`, `movement.record`.
+    pub action: String,
+    /// To what.
+    pub object: String,
+    /// The reason the actor stated, if any.
+    pub reason: Option<String>,
+}
+
+/// Everything held on one document (Data Protection Act 2011, subject access).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectAccessReport {
+    /// Issuing state.
+    pub issuing_state: String,
+    /// Document number (normalised).
+    pub document_number: String,
+    /// When the report was made.
+    pub generated_at: chrono::DateTime<Utc>,
+    /// Who made it.
+    pub generated_by: String,
+    /// Every movement, oldest first, voided ones marked.
+    pub movements: Vec<MovementView>,
+    /// Stays (visitors) or trips abroad (citizens).
+    pub stays: Vec<StayView>,
+    /// Customs declarations on the movements.
+    pub declarations: Vec<ReportDeclaration>,
+    /// Watchlist hits on the movements (police information: check the law-enforcement
+    /// exemptions before disclosing).
+    pub hits: Vec<ReportHit>,
+    /// Police holds that keep the records past retention (police information, as above).
+    pub holds: Vec<super::holds::HoldView>,
+    /// Every audit entry about the document, its movements, hits and holds, this report's
+    /// reading included: who, when, with which role, and the reason stated.
+    pub accesses: Vec<ReportAccess>,
+}
+
+/// Everything held on one document, and every recorded access to it (immigration): for a
+/// traveller's subject access request. As JSON, or as a printable page with `format=html` or
+/// `Accept: text/html`. The report is itself audited.
+#[utoipa::path(get, operation_id = "subject_access_report", path = "/api/v1/travellers/report", tag = "travellers", params(ReportQuery), security(("bearer" = [])),
+    responses((status = 200, content(
+        (SubjectAccessReport = "application/json"),
+        (String = "text/html"),
+    )), (status = 422, description = "Missing or malformed document", body = super::error::Problem)))]
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<actix_web::HttpResponse> {
+    let mut e = ValidationErrors::default();
+    let issuing_state = match &q.issuing_state {
+        Some(s) => e.take("issuing_state", StateCode::parse(s)),
+        None => {
+            e.push("issuing_state", "is required");
+            None
+        }
+    };
+    let number = match &q.document_number {
+        Some(n) => e.take("document_number", DocumentNumber::parse(n)),
+        None => {
+            e.push("document_number", "is required");
+            None
+        }
+    };
+    let reason = e.take("", service::lookup_reason(&caller, q.reason.as_deref()));
+    let html = match q.format.as_deref() {
+        Some("html") => true,
+        Some("json") => false,
+        Some(_) => {
+            e.push("format", "must be json or html");
+            false
+        }
+        None => req
+            .headers()
+            .get(actix_web::http::header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("text/html")),
+    };
+    let (Some(issuing_state), Some(number), Some(reason), true) =
+        (issuing_state, number, reason, e.is_empty())
+    else {
+        return Err(e.into());
+    };
+    let found = service::report(
+        &state.ctx,
+        &caller,
+        issuing_state.clone(),
+        number.clone(),
+        reason,
+    )
+    .await?;
+    let today = local_today();
+    let report = SubjectAccessReport {
+        issuing_state: issuing_state.to_string(),
+        document_number: number.as_str().to_owned(),
+        generated_at: Utc::now(),
+        generated_by: caller.name(),
+        movements: found
+            .movements
+            .into_iter()
+            .map(MovementView::from)
+            .collect(),
+        stays: found
+            .stays
+            .into_iter()
+            .map(|s| StayView::of(s, today))
+            .collect(),
+        declarations: found
+            .declarations
+            .into_iter()
+            .map(|d| ReportDeclaration {
+                id: d.id,
+                movement_id: d.movement_id,
+                reference: d.reference,
+                goods: d.goods,
+                value: d.value,
+                currency: d.currency,
+                created_at: d.created_at.and_utc(),
+                created_by: d.created_by,
+            })
+            .collect(),
+        hits: found
+            .hits
+            .into_iter()
+            .map(|h| ReportHit {
+                id: h.id,
+                movement_id: h.movement_id,
+                poe: h.poe.to_string(),
+                occurred_at: h.occurred_at.and_utc(),
+                action: h.action.as_str().to_owned(),
+                acknowledged_at: h.acknowledged_at.map(|t| t.and_utc()),
+            })
+            .collect(),
+        holds: found
+            .holds
+            .into_iter()
+            .map(|h| super::holds::HoldView::of(h, today))
+            .collect(),
+        accesses: found
+            .audit
+            .into_iter()
+            .map(|a| ReportAccess {
+                seq: a.seq,
+                at: a.at.and_utc(),
+                actor: a.actor,
+                roles: a.roles,
+                action: a.action,
+                object: a.object,
+                reason: a.reason,
+            })
+            .collect(),
+    };
+    if html {
+        Ok(actix_web::HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((
+                "Content-Security-Policy",
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            ))
+            .body(report_page(&report)))
+    } else {
+        Ok(actix_web::HttpResponse::Ok().json(report))
+    }
+}
+
+/// Text made safe for HTML.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn when(t: chrono::DateTime<Utc>) -> String {
+    crate::domain::time::format_local(local_time(t.naive_utc()))
+}
+
+fn table(out: &mut String, title: &str, head: &[&str], rows: Vec<Vec<String>>, note: &str) {
+    out.push_str(&format!("<h2>{} ({})</h2>", esc(title), rows.len()));
+    if !note.is_empty() {
+        out.push_str(&format!("<p class=\"note\">{}</p>", esc(note)));
+    }
+    if rows.is_empty() {
+        out.push_str("<p>None held.</p>");
+        return;
+    }
+    out.push_str("<table><thead><tr>");
+    for h in head {
+        out.push_str(&format!("<th>{}</th>", esc(h)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            out.push_str(&format!("<td>{}</td>", esc(&cell)));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// The report as a printable page (A4, no script, every value escaped).
+fn report_page(r: &SubjectAccessReport) -> String {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let mut out = String::from(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Subject access report</title>\
+         <style>body{font:11pt/1.4 sans-serif;margin:2em}table{border-collapse:collapse;width:100%;margin-bottom:1em}\
+         th,td{border:1px solid #999;padding:2px 4px;text-align:left;vertical-align:top;font-size:9pt}\
+         th{background:#eee}.note{font-size:9pt;color:#444}@page{size:A4;margin:15mm}\
+         @media print{h2{break-after:avoid}tr{break-inside:avoid}}</style></head><body>",
+    );
+    out.push_str("<h1>Subject access report</h1>");
+    out.push_str(&format!(
+        "<p>Kingdom of Lesotho, national border-crossing record (Data Protection Act 2011).<br>\
+         Document: <strong>{} {}</strong><br>Made {} by {}.</p>",
+        esc(&r.issuing_state),
+        esc(&r.document_number),
+        esc(&when(r.generated_at)),
+        esc(&r.generated_by)
+    ));
+    let first = r.movements.first();
+    if let Some(m) = first {
+        out.push_str(&format!(
+            "<p>Holder as recorded: {} {}, born {}, nationality {}, sex {}.</p>",
+            esc(&m.traveller.given_names),
+            esc(&m.traveller.surname),
+            m.traveller.date_of_birth,
+            esc(&m.traveller.nationality),
+            esc(&m.traveller.sex)
+        ));
+    }
+    table(
+        &mut out,
+        "Crossings",
+        &[
+            "When (Lesotho)",
+            "Post",
+            "Direction",
+            "Mode",
+            "Purpose",
+            "Names",
+            "Vehicle",
+            "Recorded by",
+            "Notes",
+        ],
+        r.movements
+            .iter()
+            .map(|m| {
+                let mut notes = Vec::new();
+                if m.sequence_anomaly {
+                    notes.push("sequence anomaly".to_owned());
+                }
+                if m.outside_hours {
+                    notes.push("outside opening hours".to_owned());
+                }
+                if m.late {
+                    notes.push("received late".to_owned());
+                }
+                if let Some(v) = &m.voided_at {
+                    notes.push(format!("voided {} ({})", when(*v), opt(&m.void_reason)));
+                }
+                if let Some(p) = m.permitted_until {
+                    notes.push(format!("permitted until {p}"));
+                }
+                vec![
+                    when(m.occurred_at),
+                    m.poe.clone(),
+                    m.direction.clone(),
+                    m.mode.clone(),
+                    m.purpose.clone(),
+                    format!("{} / {}", m.traveller.surname, m.traveller.given_names),
+                    m.vehicle
+                        .as_ref()
+                        .map(|v| format!("{} ({})", v.registration, v.country))
+                        .unwrap_or_default(),
+                    m.recorded_by.clone(),
+                    notes.join("; "),
+                ]
+            })
+            .collect(),
+        "",
+    );
+    table(
+        &mut out,
+        "Stays and trips",
+        &[
+            "Kind",
+            "From",
+            "Post",
+            "To",
+            "Post",
+            "Authorised until",
+            "Days",
+            "Overstayed",
+        ],
+        r.stays
+            .iter()
+            .map(|s| {
+                vec![
+                    s.kind.clone(),
+                    when(s.opened_at),
+                    s.opened_poe.clone(),
+                    s.closed_at.map(when).unwrap_or_else(|| "open".to_owned()),
+                    opt(&s.closed_poe),
+                    s.ends_on.map(|d| d.to_string()).unwrap_or_default(),
+                    s.days.to_string(),
+                    if s.overstayed { "yes" } else { "no" }.to_owned(),
+                ]
+            })
+            .collect(),
+        "",
+    );
+    table(
+        &mut out,
+        "Customs declarations",
+        &["Recorded", "Reference", "Goods", "Value", "By"],
+        r.declarations
+            .iter()
+            .map(|d| {
+                vec![
+                    when(d.created_at),
+                    d.reference.clone(),
+                    d.goods.clone(),
+                    format!("{} {}", d.value, d.currency),
+                    d.created_by.clone(),
+                ]
+            })
+            .collect(),
+        "",
+    );
+    table(
+        &mut out,
+        "Watchlist hits",
+        &["Crossing", "Post", "Action at the post", "Acknowledged"],
+        r.hits
+            .iter()
+            .map(|h| {
+                vec![
+                    when(h.occurred_at),
+                    h.poe.clone(),
+                    h.action.clone(),
+                    h.acknowledged_at.map(when).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+        "Police information: check the law-enforcement exemptions before disclosing this section.",
+    );
+    table(
+        &mut out,
+        "Police holds",
+        &["Placed", "By", "Reason", "Until", "Released"],
+        r.holds
+            .iter()
+            .map(|h| {
+                vec![
+                    when(h.created_at),
+                    h.created_by.clone(),
+                    h.reason.clone(),
+                    h.until.to_string(),
+                    h.released_at.map(when).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+        "Police information: check the law-enforcement exemptions before disclosing this section.",
+    );
+    table(
+        &mut out,
+        "Who recorded or looked at these records",
+        &[
+            "When (Lesotho)",
+            "Who",
+            "Role",
+            "What",
+            "Object",
+            "Reason stated",
+        ],
+        r.accesses
+            .iter()
+            .map(|a| {
+                vec![
+                    when(a.at),
+                    a.actor.clone(),
+                    a.roles.clone(),
+                    a.action.clone(),
+                    a.object.clone(),
+                    opt(&a.reason),
+                ]
+            })
+            .collect(),
+        "From the audit log. Lists of movements by post and time are logged by their filters, not by each movement shown, so they do not appear here.",
+    );
+    out.push_str("</body></html>");
+    out
+}

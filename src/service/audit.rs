@@ -1,7 +1,9 @@
 //! The audit log for admins: reading it and checking its chain.
 
 use super::Context;
+use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::paging::{Page, PageSize};
+use crate::domain::time;
 use crate::error::Result;
 use crate::store;
 use crate::store::audit::{AuditFilter, AuditRow, Verification};
@@ -18,4 +20,15 @@ pub async fn list(ctx: &Context, filter: AuditFilter, limit: PageSize) -> Result
 /// Recomputes the chain: whether it holds, how many entries, the first that fails.
 pub async fn verify(ctx: &Context) -> Result<Verification> {
     ctx.read(|c| Ok(store::audit::verify(c)?)).await
+}
+
+/// Appends one entry: `actor` did `action` to `object` (a read that has no use case of its
+/// own to audit it, such as a statistics query with its parameters).
+pub async fn record(ctx: &Context, actor: Actor, action: &str, object: String) -> Result<()> {
+    let event = AuditEvent::new(action, object);
+    ctx.write(move |c| {
+        store::audit::append(c, &actor, time::now(), &[event])?;
+        Ok(())
+    })
+    .await
 }

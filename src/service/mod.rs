@@ -10,14 +10,17 @@
 pub mod access;
 pub mod audit;
 pub mod caller;
+pub mod checkpoints;
 pub mod context;
 pub mod declarations;
 pub mod demo;
 pub mod hit_stream;
+pub mod holds;
 pub mod movements;
 pub mod poe_systems;
 pub mod poes;
 pub mod registry;
+pub mod retention;
 pub mod sessions;
 pub mod stats;
 pub mod stays;

@@ -524,6 +524,7 @@ pub fn new_row(
         voided_at: None,
         voided_by: None,
         void_reason: None,
+        erased_at: None,
     }
 }
 

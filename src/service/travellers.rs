@@ -183,3 +183,67 @@ pub async fn search(
     })
     .await
 }
+
+/// Everything held on one document, for a subject access request (Data Protection Act 2011).
+#[derive(Debug)]
+pub struct SubjectReport {
+    /// Every movement of the document, oldest first (erased ones can no longer be found).
+    pub movements: Vec<MovementRow>,
+    /// Its stays or trips.
+    pub stays: Vec<StayRow>,
+    /// Customs declarations on its movements.
+    pub declarations: Vec<store::declarations::DeclarationRow>,
+    /// Watchlist hits on its movements.
+    pub hits: Vec<store::watchlist::HitRow>,
+    /// Police holds on it.
+    pub holds: Vec<store::holds::HoldRow>,
+    /// Every audit entry about the document, its movements, hits and holds (this report's
+    /// own entry included), in chain order.
+    pub audit: Vec<store::audit::AuditRow>,
+}
+
+/// The subject access report of one document. Audited (with the reason given, if any) in the
+/// same transaction, so the report lists its own reading.
+pub async fn report(
+    ctx: &Context,
+    caller: &Caller,
+    issuing_state: StateCode,
+    number: DocumentNumber,
+    reason: Option<String>,
+) -> Result<SubjectReport> {
+    let actor = caller.actor();
+    let (st, num) = (issuing_state.to_string(), number.as_str().to_owned());
+    ctx.write(move |c| {
+        let document = format!("document:{st}/{num}");
+        store::audit::append(
+            c,
+            &actor,
+            time::now(),
+            &[AuditEvent::with_reason(
+                "traveller.report.read",
+                document.clone(),
+                reason,
+            )],
+        )?;
+        let movements = store::movements::of_document(c, &st, &num)?;
+        let stays = store::stays::of_document(c, &st, &num)?;
+        let ids: Vec<&str> = movements.iter().map(|m| m.id.as_str()).collect();
+        let declarations = store::report::declarations_of(c, &ids)?;
+        let hits = store::report::hits_of(c, &ids)?;
+        let holds = store::holds::of_document(c, &st, &num)?;
+        let mut objects = vec![document];
+        objects.extend(movements.iter().map(|m| format!("movement:{}", m.id)));
+        objects.extend(hits.iter().map(|h| format!("alert_hit:{}", h.id)));
+        objects.extend(holds.iter().map(|h| format!("hold:{}", h.id)));
+        let audit = store::audit::touching(c, &objects)?;
+        Ok(SubjectReport {
+            movements,
+            stays,
+            declarations,
+            hits,
+            holds,
+            audit,
+        })
+    })
+    .await
+}

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{audit_head, audit_log};
+use super::schema::{audit_checkpoints, audit_head, audit_log};
 use super::{DbConnection, StoreResult};
 use crate::domain::audit::{Actor, AuditEvent, ChainedFields, GENESIS_HASH, entry_hash};
 
@@ -215,4 +215,89 @@ pub fn verify(conn: &mut DbConnection) -> StoreResult<Verification> {
         entries,
         first_bad: if ok { None } else { Some(expected_seq) },
     })
+}
+
+/// Entries about any of `objects` (e.g. `document:ZAF/A123`, `movement:0193…`), in chain
+/// order.
+pub fn touching(conn: &mut DbConnection, objects: &[String]) -> StoreResult<Vec<AuditRow>> {
+    let mut out = Vec::new();
+    for chunk in objects.chunks(500) {
+        out.extend(
+            audit_log::table
+                .filter(audit_log::object.eq_any(chunk))
+                .select(AuditRow::as_select())
+                .load(conn)?,
+        );
+    }
+    out.sort_by_key(|r| r.seq);
+    out.dedup_by_key(|r| r.seq);
+    Ok(out)
+}
+
+/// The head of the chain: the last sequence number and its hash.
+pub fn head(conn: &mut DbConnection) -> StoreResult<(i64, String)> {
+    Ok(audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::hash))
+        .first::<(i64, String)>(conn)?)
+}
+
+/// A signed head of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_checkpoints)]
+pub struct CheckpointRow {
+    /// The last sequence number it covers.
+    pub seq: i64,
+    /// That entry's hash.
+    pub hash: String,
+    /// When it was signed (UTC).
+    pub signed_at: NaiveDateTime,
+    /// The signer's public key (hex).
+    pub public_key: String,
+    /// The Ed25519 signature (hex) of [`crate::domain::audit::checkpoint_message`].
+    pub signature: String,
+}
+
+/// The latest checkpoint, if any.
+pub fn last_checkpoint(conn: &mut DbConnection) -> StoreResult<Option<CheckpointRow>> {
+    Ok(audit_checkpoints::table
+        .order(audit_checkpoints::seq.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stores a checkpoint; answers false when one of that sequence exists (another node signed
+/// the same head).
+pub fn insert_checkpoint(conn: &mut DbConnection, row: &CheckpointRow) -> StoreResult<bool> {
+    let exists = audit_checkpoints::table
+        .find(row.seq)
+        .select(audit_checkpoints::seq)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    diesel::insert_into(audit_checkpoints::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Every checkpoint, oldest first.
+pub fn checkpoints(conn: &mut DbConnection) -> StoreResult<Vec<CheckpointRow>> {
+    Ok(audit_checkpoints::table
+        .order(audit_checkpoints::seq.asc())
+        .select(CheckpointRow::as_select())
+        .load(conn)?)
+}
+
+/// The hash of the entry at `seq`, if it exists.
+pub fn hash_at(conn: &mut DbConnection, seq: i64) -> StoreResult<Option<String>> {
+    Ok(audit_log::table
+        .find(seq)
+        .select(audit_log::hash)
+        .first(conn)
+        .optional()?)
 }

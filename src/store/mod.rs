@@ -8,11 +8,14 @@
 pub mod audit;
 pub mod counts;
 pub mod declarations;
+pub mod holds;
 pub mod migrations;
 pub mod movements;
 pub mod parsed;
 pub mod poe_systems;
 pub mod poes;
+pub mod report;
+pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod stays;

@@ -94,6 +94,9 @@ pub struct MovementRow {
     pub voided_by: Option<String>,
     /// Why.
     pub void_reason: Option<String>,
+    /// When retention erased its personal fields (names and document number then empty, MRZ
+    /// and vehicle registration gone, date of birth coarsened within its age band).
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 /// The insert form of a movement: the row's fields as the columns hold them, borrowed.

@@ -39,6 +39,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_checkpoints (seq) {
+        seq -> Int8,
+        hash -> Text,
+        signed_at -> Timestamp,
+        public_key -> Text,
+        signature -> Text,
+    }
+}
+
+diesel::table! {
     audit_head (id) {
         id -> Int4,
         seq -> Int8,
@@ -72,6 +82,20 @@ diesel::table! {
         currency -> Text,
         created_at -> Timestamp,
         created_by -> Text,
+    }
+}
+
+diesel::table! {
+    holds (id) {
+        id -> Text,
+        issuing_state -> Text,
+        document_number -> Text,
+        reason -> Text,
+        until -> Date,
+        created_at -> Timestamp,
+        created_by -> Text,
+        released_at -> Nullable<Timestamp>,
+        released_by -> Nullable<Text>,
     }
 }
 
@@ -149,6 +173,7 @@ diesel::table! {
         voided_at -> Nullable<Timestamp>,
         voided_by -> Nullable<Text>,
         void_reason -> Nullable<Text>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -243,9 +268,11 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     alert_hits,
     alerts,
+    audit_checkpoints,
     audit_head,
     audit_log,
     declarations,
+    holds,
     login_failures,
     movement_count_deltas,
     movement_counts,

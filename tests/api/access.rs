@@ -256,6 +256,10 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
             p("/travellers/history?issuing_state=ZAF&document_number=CAR1&reason=access%20matrix"),
             None,
         ),
+        ("GET", "/travellers/report") => (
+            p("/travellers/report?issuing_state=ZAF&document_number=CAR1"),
+            None,
+        ),
         ("POST", "/travellers/search") => (
             p("/travellers/search"),
             Some(
@@ -263,6 +267,17 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
             ),
         ),
         ("GET", "/stays") => (p("/stays?poe=MSU&status=open"), None),
+        ("POST", "/holds") => (p("/holds"), Some(hold_body(n))),
+        ("DELETE", "/holds/{id}") => {
+            let h = app
+                .post("/api/v1/holds", Some(&ctx.police), &hold_body(n))
+                .await
+                .expect(201);
+            (
+                p(&format!("/holds/{}", h.body["id"].as_str().unwrap())),
+                None,
+            )
+        }
         ("POST", "/watchlist") => (
             p("/watchlist"),
             Some(
@@ -319,6 +334,12 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
         ("GET", path) => (p(path), None),
         (method, path) => panic!("the access matrix has no request for {method} {path}: add one"),
     }
+}
+
+/// A police hold on a fresh document, for a year.
+fn hold_body(n: u32) -> Value {
+    let until = (chrono::Utc::now() + chrono::Duration::days(365)).date_naive();
+    json!({"issuing_state": "ZAF", "document_number": format!("H{n}"), "reason": "access matrix", "until": until.to_string()})
 }
 
 /// A confirmation of a second factor set up for the holder of `token` just now.

@@ -262,6 +262,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         ),
         ("CROSSINGS__SERVER__WORKERS".to_owned(), "2".to_owned()),
         ("CROSSINGS__DATABASE__POOL_SIZE".to_owned(), "4".to_owned()),
+        // Tests run retention themselves, when they mean to.
+        ("CROSSINGS__RETENTION__DAILY".to_owned(), "false".to_owned()),
         // Each test server its own metrics port.
         (
             "CROSSINGS__TELEMETRY__METRICS_BIND".to_owned(),

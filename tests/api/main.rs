@@ -13,6 +13,7 @@ mod agencies;
 mod alerts;
 mod audit;
 mod auth;
+mod data_protection;
 mod errors;
 mod health;
 mod movements;
