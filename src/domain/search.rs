@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::traveller::{DocumentNumber, PersonName, StateCode};
+use super::traveller::{DocumentNumber, NamedPerson, PersonName, StateCode};
 use super::validation::ValidationErrors;
 
 /// `POST /travellers/search` as sent.
@@ -99,52 +99,23 @@ impl TravellerQuery {
                 )
             }
             (false, true) => {
-                let surname = match &input.surname {
-                    Some(s) if super::names::surname_key(s).is_empty() => {
-                        e.push("surname", "must hold at least one letter");
-                        None
-                    }
-                    Some(s) => e.take("surname", PersonName::parse(s, false)),
-                    None => {
-                        e.push("surname", "is required to search by person");
-                        None
-                    }
-                };
-                let given_names = e.take(
-                    "given_names",
-                    PersonName::parse(input.given_names.as_deref().unwrap_or(""), true),
+                let person = NamedPerson::parse(
+                    input.surname.as_deref(),
+                    input.given_names.as_deref(),
+                    input.date_of_birth.as_deref(),
+                    ("to search by person", "a name alone finds too many"),
+                    &mut e,
                 );
-                let date_of_birth = match &input.date_of_birth {
-                    Some(d) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
-                        Ok(d) => Some(d),
-                        Err(_) => {
-                            e.push("date_of_birth", "must be a real calendar date, YYYY-MM-DD");
-                            None
-                        }
-                    },
-                    None => {
-                        e.push(
-                            "date_of_birth",
-                            "is required to search by person: a name alone finds too many",
-                        );
-                        None
-                    }
-                };
                 let nationality = input
                     .nationality
                     .as_deref()
                     .and_then(|n| e.take("nationality", StateCode::parse(n)));
-                match (surname, given_names, date_of_birth) {
-                    (Some(surname), Some(given_names), Some(date_of_birth)) => {
-                        Some(TravellerQuery::Person {
-                            surname,
-                            given_names,
-                            date_of_birth,
-                            nationality,
-                        })
-                    }
-                    _ => None,
-                }
+                person.map(|p| TravellerQuery::Person {
+                    surname: p.surname,
+                    given_names: p.given_names,
+                    date_of_birth: p.date_of_birth,
+                    nationality,
+                })
             }
         };
         match query {

@@ -299,6 +299,68 @@ impl Vehicle {
     }
 }
 
+/// A person as an alert or a search names them: surname, given names (may be empty) and
+/// date of birth, the three things tolerant matching compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPerson {
+    /// At least one letter once folded.
+    pub surname: PersonName,
+    /// Possibly empty.
+    pub given_names: PersonName,
+    /// Required: a name alone matches too many travellers.
+    pub date_of_birth: NaiveDate,
+}
+
+impl NamedPerson {
+    /// Parses the three fields, pushing every fault into `e`. `purpose` completes the message
+    /// of a missing field ("to search by person", "for a person alert"), `why_birth` that of a
+    /// missing date of birth.
+    pub fn parse(
+        surname: Option<&str>,
+        given_names: Option<&str>,
+        date_of_birth: Option<&str>,
+        (purpose, why_birth): (&str, &str),
+        e: &mut ValidationErrors,
+    ) -> Option<Self> {
+        let surname = match surname {
+            Some(s) if super::names::surname_key(s).is_empty() => {
+                e.push("surname", "must hold at least one letter");
+                None
+            }
+            Some(s) => e.take("surname", PersonName::parse(s, false)),
+            None => {
+                e.push("surname", format!("is required {purpose}"));
+                None
+            }
+        };
+        let given_names = e.take(
+            "given_names",
+            PersonName::parse(given_names.unwrap_or(""), true),
+        );
+        let date_of_birth = match date_of_birth {
+            Some(d) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    e.push("date_of_birth", "must be a real calendar date, YYYY-MM-DD");
+                    None
+                }
+            },
+            None => {
+                e.push(
+                    "date_of_birth",
+                    format!("is required {purpose}: {why_birth}"),
+                );
+                None
+            }
+        };
+        Some(Self {
+            surname: surname?,
+            given_names: given_names?,
+            date_of_birth: date_of_birth?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::names::FoldedName;
-use super::traveller::{DocumentNumber, PersonName, StateCode, person_key, wire_enum};
+use super::traveller::{DocumentNumber, NamedPerson, PersonName, StateCode, person_key, wire_enum};
 use super::validation::ValidationErrors;
 
 wire_enum! {
@@ -300,49 +300,21 @@ impl NewAlert {
                         document_number,
                     })
             }
-            (false, true) => {
-                let surname = match &input.surname {
-                    Some(s) if super::names::surname_key(s).is_empty() => {
-                        e.push("surname", "must hold at least one letter");
-                        None
-                    }
-                    Some(s) => e.take("surname", PersonName::parse(s, false)),
-                    None => {
-                        e.push("surname", "is required for a person alert");
-                        None
-                    }
-                };
-                let given_names = e.take(
-                    "given_names",
-                    PersonName::parse(input.given_names.as_deref().unwrap_or(""), true),
-                );
-                let date_of_birth = match &input.date_of_birth {
-                    Some(d) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
-                        Ok(d) => Some(d),
-                        Err(_) => {
-                            e.push("date_of_birth", "must be a real calendar date, YYYY-MM-DD");
-                            None
-                        }
-                    },
-                    None => {
-                        e.push(
-                            "date_of_birth",
-                            "is required for a person alert: a name alone matches too many travellers",
-                        );
-                        None
-                    }
-                };
-                match (surname, given_names, date_of_birth) {
-                    (Some(surname), Some(given_names), Some(date_of_birth)) => {
-                        Some(Subject::Person {
-                            surname,
-                            given_names,
-                            date_of_birth,
-                        })
-                    }
-                    _ => None,
-                }
-            }
+            (false, true) => NamedPerson::parse(
+                input.surname.as_deref(),
+                input.given_names.as_deref(),
+                input.date_of_birth.as_deref(),
+                (
+                    "for a person alert",
+                    "a name alone matches too many travellers",
+                ),
+                &mut e,
+            )
+            .map(|p| Subject::Person {
+                surname: p.surname,
+                given_names: p.given_names,
+                date_of_birth: p.date_of_birth,
+            }),
         };
         let category = e.take("category", Category::parse(&input.category));
         let action = e.take("action", Action::parse(&input.action));
