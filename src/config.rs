@@ -60,6 +60,8 @@ pub struct Settings {
     pub stats: StatsSettings,
     /// Logs.
     pub telemetry: TelemetrySettings,
+    /// Group commit of single posts.
+    pub ingest: IngestSettings,
     /// Password for the first admin (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`); generated when
     /// absent.
     #[serde(default)]
@@ -203,6 +205,17 @@ pub struct StatsSettings {
     pub fold_interval_ms: u64,
 }
 
+/// `[ingest]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngestSettings {
+    /// Most single posts recorded in one transaction; 1 = each alone (group commit off).
+    pub group_commit_max: usize,
+    /// How long a group waits for more single posts after its first, in milliseconds.
+    pub group_commit_wait_ms: u64,
+    /// Writers recording groups at once (each a connection while it writes).
+    pub group_commit_writers: usize,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -338,6 +351,15 @@ impl Settings {
         }
         if !(10..=60_000).contains(&self.stats.fold_interval_ms) {
             return invalid("stats.fold_interval_ms", "must be between 10 and 60000");
+        }
+        if !(1..=1000).contains(&self.ingest.group_commit_max) {
+            return invalid("ingest.group_commit_max", "must be between 1 and 1000");
+        }
+        if self.ingest.group_commit_wait_ms > 1000 {
+            return invalid("ingest.group_commit_wait_ms", "must be at most 1000");
+        }
+        if !(1..=64).contains(&self.ingest.group_commit_writers) {
+            return invalid("ingest.group_commit_writers", "must be between 1 and 64");
         }
         Ok(())
     }

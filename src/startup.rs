@@ -77,12 +77,18 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
         .await
         .map_err(|e| crate::error::Error::internal_from("start-up", e))??;
     let bootstrap_password = settings.bootstrap_admin_password.clone();
-    let ctx = Context {
+    let mut ctx = Context {
         db,
         settings: Arc::new(settings),
         registry: Default::default(),
         auth: Arc::new(auth),
+        group_commit: None,
     };
+    if ctx.settings.ingest.group_commit_max > 1 {
+        let group_commit =
+            service::group_commit::GroupCommit::start(ctx.clone(), &ctx.settings.ingest)?;
+        ctx.group_commit = Some(Arc::new(group_commit));
+    }
     if let Some(outcome) = service::sessions::bootstrap_admin(&ctx, bootstrap_password).await? {
         match outcome.generated_password {
             Some(password) => {

@@ -8,6 +8,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::store::{Db, DbConnection};
 
+use super::group_commit::GroupCommit;
 use super::registry::RegistryCache;
 
 /// The context of a use case.
@@ -21,6 +22,9 @@ pub struct Context {
     pub registry: Arc<RegistryCache>,
     /// Password hashing, token keys and login throttles.
     pub auth: Arc<AuthService>,
+    /// Group commit of single posts; `None` records each alone (`ingest.group_commit_max`
+    /// 1, and the group commit's own writers).
+    pub group_commit: Option<Arc<GroupCommit>>,
 }
 
 impl Context {
