@@ -13,6 +13,7 @@ mod agencies;
 mod audit;
 mod auth;
 mod errors;
+mod group_commit;
 mod health;
 mod movements;
 mod openapi;
