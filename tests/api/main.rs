@@ -16,6 +16,7 @@ mod errors;
 mod group_commit;
 mod health;
 mod movements;
+mod nodes;
 mod openapi;
 mod operations;
 mod poe_systems;
