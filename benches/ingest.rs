@@ -13,6 +13,10 @@
 //! `cargo bench --bench ingest` (options: `-- --events 225000 --clients 4 --single-clients 64
 //! --single-secs 15 --skip-baseline --skip-batches`). Needs `psql`, `pg_dump`, `pgbench` and
 //! `wrk` on the PATH (Debian: `postgresql-client`, `postgresql-contrib`, `wrk`).
+//!
+//! `cargo bench --bench ingest -- --alerts [--alert-batches 20]`: batches of 1,000 of which 2%
+//! match the watchlist, first with no police client streaming hits, then with one connected to
+//! `GET /alert-hits/stream` (and reading every hit): recording must not slow down.
 
 #![allow(
     clippy::unwrap_used,
@@ -38,6 +42,8 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 struct Options {
+    alerts: bool,
+    alert_batches: usize,
     skip_baseline: bool,
     skip_batches: bool,
     events: usize,
@@ -56,6 +62,8 @@ fn options() -> Options {
             .unwrap_or(default)
     };
     Options {
+        alerts: args.iter().any(|a| a == "--alerts"),
+        alert_batches: get("--alert-batches", 20),
         skip_baseline: args.iter().any(|a| a == "--skip-baseline"),
         skip_batches: args.iter().any(|a| a == "--skip-batches"),
         events: get("--events", 225_000),
@@ -305,6 +313,9 @@ impl Report {
 }
 
 async fn run(o: Options) {
+    if o.alerts {
+        return run_alerts(&o).await;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut report = Report { lines: Vec::new() };
     if !o.skip_batches {
@@ -643,4 +654,213 @@ async fn run_singles(o: &Options, dir: &std::path::Path, report: &mut Report) {
             ));
         }
     }
+}
+
+/// Signs in as `username`, made by the admin first, with the forced change of the password an
+/// admin gives.
+async fn user_token(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    username: &str,
+    role: &str,
+) -> String {
+    client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&json!({"username": username, "password": "bench-initial-password", "roles": [role], "poes": ["MSU"]}))
+        .send()
+        .await
+        .unwrap();
+    let login = |password: &'static str| {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/auth/login");
+        let username = username.to_owned();
+        async move {
+            let v: Value = client
+                .post(url)
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let restricted = login("bench-initial-password").await;
+    let r = client
+        .post(format!("{base}/api/v1/auth/password"))
+        .bearer_auth(&restricted)
+        .json(&json!({"current_password": "bench-initial-password", "new_password": "bench-officer-password-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    login("bench-officer-password-2026").await
+}
+
+/// Sends `bodies` one after another: each batch's time, the total, and the alerts answered.
+async fn phase(
+    client: &reqwest::Client,
+    base: &str,
+    gate: &str,
+    bodies: &[Vec<u8>],
+) -> (Vec<Duration>, Duration, u64) {
+    let mut latencies = Vec::new();
+    let mut hits = 0;
+    let started = Instant::now();
+    for body in bodies {
+        let t0 = Instant::now();
+        let r: Value = client
+            .post(format!("{base}/api/v1/movements/batch"))
+            .bearer_auth(gate)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        latencies.push(t0.elapsed());
+        assert_eq!(r["rejected"].as_u64(), Some(0), "{r}");
+        hits += r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i.get("alert").is_some())
+            .count() as u64;
+    }
+    (latencies, started.elapsed(), hits)
+}
+
+/// Batches of 1,000 (2% on the watchlist) without, and with, a police client streaming hits.
+async fn run_alerts(o: &Options) {
+    let per_phase = o.alert_batches;
+    let events = backlog(2 * per_phase * 1000);
+    let db = BenchDb::create("alerts");
+    let app = Application::build(settings(&db.url)).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let server = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let gate = token(&client, &base, "MSU").await;
+    let admin: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "bench-admin-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = admin["access_token"].as_str().unwrap().to_owned();
+    let police = user_token(&client, &base, &admin, "police", "police").await;
+    // Every 50th traveller is on the watchlist, by document.
+    let mut alerts = 0;
+    let mut listed = std::collections::HashSet::new();
+    for e in events.iter().step_by(50) {
+        let t = &e["traveller"];
+        // One alert per document, so that a match is one hit.
+        if !listed.insert((
+            t["issuing_state"].to_string(),
+            t["document_number"].to_string(),
+        )) {
+            continue;
+        }
+        let r = client
+            .post(format!("{base}/api/v1/watchlist"))
+            .bearer_auth(&police)
+            .json(&json!({"issuing_state": t["issuing_state"], "document_number": t["document_number"], "category": "wanted", "action": "notify_only", "reason": "benchmark alert"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        alerts += 1;
+    }
+    let bodies: Vec<Vec<u8>> = events
+        .chunks(1000)
+        .map(|c| serde_json::to_vec(&json!({ "movements": c })).unwrap())
+        .collect();
+    // Alternating quarters (without, with, without, with), so that the machine's drift
+    // during the run weighs on both alike.
+    let quarters: Vec<&[Vec<u8>]> = bodies.chunks(per_phase.div_ceil(2).max(1)).collect();
+    let mut lat_without = Vec::new();
+    let mut lat_with = Vec::new();
+    let (mut time_without, mut time_with) = (Duration::ZERO, Duration::ZERO);
+    let (mut hits_without, mut hits_with, mut streamed) = (0, 0, 0);
+    for (q, part) in quarters.iter().enumerate() {
+        if q % 2 == 0 {
+            let (l, t, h) = phase(&client, &base, &gate, part).await;
+            lat_without.extend(l);
+            time_without += t;
+            hits_without += h;
+            continue;
+        }
+        // A police client on the stream, reading every hit as it comes.
+        let mut stream = client
+            .get(format!("{base}/api/v1/alert-hits/stream"))
+            .bearer_auth(&police)
+            .send()
+            .await
+            .unwrap();
+        let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = received.clone();
+        let reader = actix_web::rt::spawn(async move {
+            while let Ok(Some(chunk)) = stream.chunk().await {
+                let n = String::from_utf8_lossy(&chunk)
+                    .matches("event: hit")
+                    .count();
+                counter.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+        let (l, t, h) = phase(&client, &base, &gate, part).await;
+        lat_with.extend(l);
+        time_with += t;
+        hits_with += h;
+        // Give the last hits their two seconds to arrive.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while received.load(std::sync::atomic::Ordering::Relaxed) < h && Instant::now() < deadline {
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        streamed += received.load(std::sync::atomic::Ordering::Relaxed);
+        reader.abort();
+    }
+    lat_without.sort();
+    lat_with.sort();
+    server.stop(true).await;
+    drop(state);
+
+    let n = per_phase * 1000;
+    println!();
+    println!(
+        "{alerts} alerts on the watchlist; {per_phase} batches of 1,000 in each phase, one after another"
+    );
+    println!("| measurement | hits | batches | events/s | batch p50 (ms) | batch p99 (ms) |");
+    println!("|---|---|---|---|---|---|");
+    for (name, lat, time, hits) in [
+        (
+            "no stream connected",
+            &lat_without,
+            time_without,
+            hits_without,
+        ),
+        (
+            "one police client streaming",
+            &lat_with,
+            time_with,
+            hits_with,
+        ),
+    ] {
+        println!(
+            "| {name} | {hits} | {per_phase} | {:.0} | {} | {} |",
+            n as f64 / time.as_secs_f64(),
+            ms(percentile(lat, 0.50)),
+            ms(percentile(lat, 0.99)),
+        );
+    }
+    println!("hits streamed to the police client: {streamed} of {hits_with}");
 }

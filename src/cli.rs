@@ -282,6 +282,7 @@ async fn user_command(cmd: UserCommand, ctx: &Context) -> Result<(), StartupErro
                 .ok_or_else(|| Error::NotFound(format!("no user {name}")))?;
             let patch = UserPatch {
                 active: Some(false),
+                password_chosen_by_owner: false,
                 ..UserPatch::default()
             };
             users::update(ctx, Actor::command_line(), user.id, patch).await?;

@@ -58,6 +58,8 @@ pub struct Settings {
     pub stays: StaySettings,
     /// Statistics.
     pub stats: StatsSettings,
+    /// The police's live stream of hits.
+    pub alerts: AlertSettings,
     /// Logs.
     pub telemetry: TelemetrySettings,
     /// Group commit of single posts.
@@ -82,10 +84,14 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Grace period on shutdown.
     pub shutdown_timeout_secs: u64,
-    /// Trust `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies (CIDRs) whose `X-Forwarded-For` is believed; empty = none.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     /// CORS origins; empty = off.
     pub cors_allowed_origins: Vec<String>,
+    /// TLS ends at a proxy in front (production may then run without `[tls]`).
+    #[serde(default)]
+    pub tls_offloaded: bool,
 }
 
 /// `[tls]`
@@ -162,6 +168,26 @@ pub struct AuthSettings {
     pub argon2_iterations: u32,
     /// Argon2 lanes.
     pub argon2_parallelism: u32,
+    /// Failures for one username from all addresses within an hour that lock it everywhere.
+    pub account_failure_limit: u32,
+    /// Password verifications at once; 0 = twice the cores.
+    pub max_concurrent_hashes: usize,
+    /// A session ends this long after sign-in, whatever the refreshes.
+    pub session_max_secs: i64,
+    /// Roles that must enrol a second factor before they may do anything else.
+    #[serde(default)]
+    pub mfa_required_roles: Vec<String>,
+}
+
+impl AuthSettings {
+    /// How many password verifications may run at once.
+    pub fn hash_permits(&self) -> usize {
+        if self.max_concurrent_hashes > 0 {
+            self.max_concurrent_hashes
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+        }
+    }
 }
 
 /// `[movements]`
@@ -188,6 +214,17 @@ pub struct StaySettings {
     pub days_by_nationality: BTreeMap<String, i64>,
 }
 
+/// `[alerts]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct AlertSettings {
+    /// Seconds without an event before a heartbeat comment.
+    pub stream_heartbeat_secs: u64,
+    /// Hits buffered per stream client before it is dropped.
+    pub stream_buffer: usize,
+    /// Most hits replayed on reconnect.
+    pub stream_replay_max: i64,
+}
+
 /// `[stats]`
 #[derive(Debug, Clone, Deserialize)]
 pub struct StatsSettings {
@@ -203,6 +240,10 @@ pub struct StatsSettings {
     pub max_span_days_month: i64,
     /// How often pending changes are folded into the counters, in milliseconds.
     pub fold_interval_ms: u64,
+    /// Most cells one answer may have (estimated before it runs).
+    pub max_cells: u64,
+    /// Statistics statements stop after this long (PostgreSQL), in milliseconds.
+    pub statement_timeout_ms: u64,
 }
 
 /// `[ingest]`
@@ -233,6 +274,9 @@ pub struct TelemetrySettings {
     pub log_format: LogFormat,
     /// Filter directive.
     pub log_level: String,
+    /// Where `/metrics` is served (not on the API listener); empty = nowhere.
+    #[serde(default)]
+    pub metrics_bind: String,
 }
 
 impl Settings {
@@ -268,6 +312,8 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("server.cors_allowed_origins")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .with_list_parse_key("auth.mfa_required_roles")
                     .source(Some(env_map)),
             )
             .set_override("environment", env_name)?
@@ -297,6 +343,19 @@ impl Settings {
                 "must be an address and port, e.g. 127.0.0.1:8080",
             );
         }
+        if !self.telemetry.metrics_bind.trim().is_empty()
+            && self
+                .telemetry
+                .metrics_bind
+                .trim()
+                .parse::<SocketAddr>()
+                .is_err()
+        {
+            return invalid(
+                "telemetry.metrics_bind",
+                "must be an address and port, e.g. 127.0.0.1:9464, or empty",
+            );
+        }
         if self.server.body_limit_bytes < 1024 {
             return invalid("server.body_limit_bytes", "must be at least 1024");
         }
@@ -308,6 +367,15 @@ impl Settings {
             return invalid(
                 "auth.jwt_secret",
                 "is the shipped development key; set CROSSINGS__AUTH__JWT_SECRET for production",
+            );
+        }
+        if self.environment == Environment::Production
+            && self.tls.files().is_none()
+            && !self.server.tls_offloaded
+        {
+            return invalid(
+                "tls.cert_path",
+                "production needs TLS: set tls.cert_path and tls.key_path, or server.tls_offloaded = true when a proxy in front ends TLS",
             );
         }
         if self.auth.argon2_memory_kib < 19 * 1024
@@ -331,6 +399,29 @@ impl Settings {
         if self.auth.lockout_threshold == 0 {
             return invalid("auth.lockout_threshold", "must be at least 1");
         }
+        if self.auth.account_failure_limit == 0 {
+            return invalid("auth.account_failure_limit", "must be at least 1");
+        }
+        if self.auth.session_max_secs < self.auth.access_token_ttl_secs {
+            return invalid(
+                "auth.session_max_secs",
+                "must not be shorter than the access token's lifetime",
+            );
+        }
+        for role in &self.auth.mfa_required_roles {
+            if crate::domain::user::Role::parse(role).is_none() {
+                return invalid(
+                    "auth.mfa_required_roles",
+                    "names a role that does not exist",
+                );
+            }
+        }
+        if crate::net::parse_proxies(&self.server.trusted_proxies).is_err() {
+            return invalid(
+                "server.trusted_proxies",
+                "must be a list of addresses or CIDRs, e.g. 10.0.0.0/8",
+            );
+        }
         if self.auth.address_failure_limit == 0 {
             return invalid("auth.address_failure_limit", "must be at least 1");
         }
@@ -343,11 +434,26 @@ impl Settings {
         if !(1..=500).contains(&self.movements.max_page_size) {
             return invalid("movements.max_page_size", "must be between 1 and 500");
         }
+        if self.alerts.stream_heartbeat_secs == 0 {
+            return invalid("alerts.stream_heartbeat_secs", "must be at least 1");
+        }
+        if self.alerts.stream_buffer == 0 {
+            return invalid("alerts.stream_buffer", "must be at least 1");
+        }
+        if self.alerts.stream_replay_max < 1 {
+            return invalid("alerts.stream_replay_max", "must be at least 1");
+        }
         if self.stays.default_days < 1 {
             return invalid("stays.default_days", "must be at least 1");
         }
         if self.stats.min_cell_count < 1 {
             return invalid("stats.min_cell_count", "must be at least 1");
+        }
+        if self.stats.max_cells == 0 {
+            return invalid("stats.max_cells", "must be at least 1");
+        }
+        if self.stats.statement_timeout_ms == 0 {
+            return invalid("stats.statement_timeout_ms", "must be at least 1");
         }
         if !(10..=60_000).contains(&self.stats.fold_interval_ms) {
             return invalid("stats.fold_interval_ms", "must be between 10 and 60000");
@@ -475,8 +581,43 @@ mod tests {
                 "CROSSINGS__AUTH__JWT_SECRET",
                 "a-real-production-key-of-enough-length-42",
             ),
+            ("CROSSINGS__SERVER__TLS_OFFLOADED", "true"),
         ]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_tls() {
+        let key = (
+            "CROSSINGS__AUTH__JWT_SECRET",
+            "a-real-production-key-of-enough-length-42",
+        );
+        let err = load(&[("CROSSINGS_ENV", "production"), key]).unwrap_err();
+        assert!(err.to_string().contains("tls.cert_path"), "{err}");
+        assert!(err.to_string().contains("server.tls_offloaded"), "{err}");
+        let with_tls = load(&[
+            ("CROSSINGS_ENV", "production"),
+            key,
+            ("CROSSINGS__TLS__CERT_PATH", "/etc/crossings/tls/cert.pem"),
+            ("CROSSINGS__TLS__KEY_PATH", "/etc/crossings/tls/key.pem"),
+        ]);
+        assert!(with_tls.is_ok());
+        // Development runs without.
+        assert!(load(&[]).is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_must_be_cidrs() {
+        let ok = load(&[(
+            "CROSSINGS__SERVER__TRUSTED_PROXIES",
+            "10.0.0.0/8,192.168.1.1",
+        )])
+        .unwrap();
+        assert_eq!(ok.server.trusted_proxies.len(), 2);
+        let err = load(&[("CROSSINGS__SERVER__TRUSTED_PROXIES", "everyone")]).unwrap_err();
+        assert!(err.to_string().contains("server.trusted_proxies"), "{err}");
+        let err = load(&[("CROSSINGS__AUTH__MFA_REQUIRED_ROLES", "admin,wizard")]).unwrap_err();
+        assert!(err.to_string().contains("auth.mfa_required_roles"), "{err}");
     }
 
     #[test]

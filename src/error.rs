@@ -17,6 +17,17 @@ pub enum Error {
     /// No credentials, or bad ones (401).
     #[error("not authenticated: {0}")]
     Unauthenticated(String),
+    /// The password is right but a one-time code is needed (401, type `otp-required`).
+    #[error("one-time code required: {0}")]
+    OtpRequired(String),
+    /// The account must change its password before anything else (403, type
+    /// `password-change-required`).
+    #[error("password change required")]
+    PasswordChangeRequired,
+    /// The account must enrol a second factor before anything else (403, type
+    /// `mfa-enrolment-required`).
+    #[error("second factor enrolment required")]
+    MfaEnrolmentRequired,
     /// Authenticated, but not allowed (403).
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -35,12 +46,24 @@ pub enum Error {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The body is not JSON by its `Content-Type` (415).
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
     /// The body was read but its content is not acceptable (422).
     #[error(transparent)]
     Validation(#[from] ValidationErrors),
     /// Slow down (429).
     #[error("too many requests: {detail}")]
     TooManyRequests {
+        /// What to tell the client.
+        detail: String,
+        /// Seconds until it may try again.
+        retry_after_secs: u64,
+    },
+    /// The service is saturated (password hashing, statistics); retry after a while (503
+    /// with `Retry-After`).
+    #[error("busy: {detail}")]
+    Busy {
         /// What to tell the client.
         detail: String,
         /// Seconds until it may try again.

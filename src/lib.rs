@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod net;
 pub mod service;
 pub mod startup;
 pub mod store;

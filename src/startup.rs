@@ -77,12 +77,23 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
         .await
         .map_err(|e| crate::error::Error::internal_from("start-up", e))??;
     let bootstrap_password = settings.bootstrap_admin_password.clone();
+    let stats_slots = usize::try_from(settings.database.pool_size / 2)
+        .unwrap_or(1)
+        .max(1);
+    let listen_url = match db.backend() {
+        store::Backend::Postgres => Some(settings.database.effective_url()),
+        store::Backend::Sqlite => None,
+    };
+    let hits =
+        service::hit_stream::HitHub::start(db.clone(), listen_url, settings.alerts.stream_buffer);
     let mut ctx = Context {
+        hits,
         db,
         settings: Arc::new(settings),
         registry: Default::default(),
         auth: Arc::new(auth),
         group_commit: None,
+        stats_slots: Arc::new(tokio::sync::Semaphore::new(stats_slots)),
     };
     if ctx.settings.ingest.group_commit_max > 1 {
         let group_commit =
@@ -166,6 +177,45 @@ pub struct Application {
     port: u16,
     server: Server,
     state: Arc<AppState>,
+    metrics: Option<(u16, Server)>,
+}
+
+/// The metrics listener (`telemetry.metrics_bind`): `/metrics` and the probes, apart from
+/// the API. A taken or bad address is logged and the service runs without it, rather than
+/// refusing to serve traffic over metrics.
+fn metrics_server(state: &Arc<AppState>) -> Option<(u16, Server)> {
+    let bind = state.settings().telemetry.metrics_bind.trim().to_owned();
+    if bind.is_empty() {
+        return None;
+    }
+    let started = TcpListener::bind(&bind).and_then(|listener| {
+        let port = listener.local_addr()?.port();
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .service(web::resource("/metrics").get(http::metrics::render))
+                // Probes too, so that a health check inside the host needs no TLS.
+                .service(web::resource("/health/live").get(http::health::live))
+                .service(web::resource("/health/ready").get(http::health::ready))
+                .default_service(web::to(http::not_found))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)?
+        .run();
+        Ok((port, server))
+    });
+    match started {
+        Ok((port, server)) => {
+            tracing::info!(port, "serving metrics");
+            Some((port, server))
+        }
+        Err(e) => {
+            tracing::error!(bind = %bind, error = %e, "cannot serve metrics on telemetry.metrics_bind; running without them");
+            None
+        }
+    }
 }
 
 impl Application {
@@ -229,11 +279,18 @@ impl Application {
             backend = state.ctx.db.backend().as_str(),
             "serving"
         );
+        let metrics = metrics_server(&state);
         Ok(Self {
             port,
             server,
             state,
+            metrics,
         })
+    }
+
+    /// The port of the metrics listener, when it runs.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The bound port.
@@ -253,6 +310,15 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT (then lets in-flight requests finish) or a stop.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
+        let served = self.server.await;
+        if let Some(handle) = metrics {
+            handle.stop(true).await;
+        }
+        served
     }
 }

@@ -29,3 +29,41 @@ pub fn init(settings: &TelemetrySettings) {
             .try_init(),
     };
 }
+
+/// Most characters of a client-controlled value that reach the log.
+pub const CLIP_CHARS: usize = 64;
+
+/// A value the client controls, made safe for the log: at most [`CLIP_CHARS`] characters
+/// (longer ones end in `…`), control characters escaped (`\n`, `\u{1b}`), so that no
+/// value can forge a line or flood the log.
+pub fn clip(value: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in value.chars().enumerate() {
+        if i == CLIP_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_values_are_clipped_and_escaped() {
+        assert_eq!(clip("thabo"), "thabo");
+        assert_eq!(clip("a\nINFO forged line"), "a\\nINFO forged line");
+        assert_eq!(clip("x\u{1b}[31m"), "x\\u{1b}[31m");
+        let long = "y".repeat(1_000_000);
+        let clipped = clip(&long);
+        assert_eq!(clipped.chars().count(), CLIP_CHARS + 1);
+        assert!(clipped.ends_with('…'));
+    }
+}

@@ -79,11 +79,24 @@ async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer(
     )
     .await;
     assert_eq!(s, 200, "{login}");
+    // A generated password has been seen in a log: it is changed before anything else.
+    assert_eq!(login["password_change_required"], true, "{login}");
     let admin = login["access_token"].as_str().unwrap();
     let (s, _) = post(&client, format!("{base}/api/v1/users"), Some(admin),
         json!({"username": "officer1", "password": "officer-password-1", "role": "immigration", "poes": ["MSU"]})).await;
+    assert_eq!(s, 403);
+    let (s, body) = post(
+        &client,
+        format!("{base}/api/v1/auth/password"),
+        Some(admin),
+        json!({"current_password": password, "new_password": "a passphrase of my own choosing"}),
+    )
+    .await;
+    assert_eq!(s, 204, "{body}");
+    let (s, _) = post(&client, format!("{base}/api/v1/users"), Some(admin),
+        json!({"username": "officer1", "password": "officer-password-1", "role": "immigration", "poes": ["MSU"]})).await;
     assert_eq!(s, 201);
-    let (s, _) = post(
+    let (s, officer) = post(
         &client,
         format!("{base}/api/v1/auth/login"),
         None,
@@ -91,6 +104,10 @@ async fn first_start_on_sqlite_prints_the_admin_password_who_creates_an_officer(
     )
     .await;
     assert_eq!(s, 200);
+    assert_eq!(
+        officer["password_change_required"], true,
+        "an admin chose it"
+    );
 }
 
 #[test]
@@ -150,7 +167,7 @@ fn user_and_audit_commands_work_on_the_database() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"neo-password-123\n")
+        .write_all(b"maloti-blue-sky-77\n")
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -465,4 +482,77 @@ async fn demo_loads_traffic_and_prints_a_login_per_role_that_works() {
         };
         assert_eq!(status, 200, "{role} {user}");
     }
+}
+
+#[test]
+fn demo_refuses_production_and_a_database_it_did_not_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("x.db").display());
+    let out = crossings(dir.path())
+        .env("DATABASE_URL", &db)
+        .env("CROSSINGS_ENV", "production")
+        .env(
+            "CROSSINGS__AUTH__JWT_SECRET",
+            "a-real-production-key-of-enough-length-42",
+        )
+        .env("CROSSINGS__SERVER__TLS_OFFLOADED", "true")
+        .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-password-1")
+        .args(["demo", "--days", "1", "--per-day", "10"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("production"), "{err}");
+
+    // A database with an account the demo did not make.
+    let mut child = crossings(dir.path())
+        .env("DATABASE_URL", &db)
+        .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-password-1")
+        .args([
+            "user",
+            "create",
+            "--username",
+            "neo",
+            "--role",
+            "immigration",
+            "--poe",
+            "MSU",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"maloti-blue-sky-77\n")
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let out = crossings(dir.path())
+        .env("DATABASE_URL", &db)
+        .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-password-1")
+        .args(["demo", "--days", "1", "--per-day", "10"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did not make"), "{err}");
+}
+
+#[test]
+fn production_refuses_to_start_without_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = crossings(dir.path())
+        .env("CROSSINGS_ENV", "production")
+        .env(
+            "CROSSINGS__AUTH__JWT_SECRET",
+            "a-real-production-key-of-enough-length-42",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tls.cert_path"), "{err}");
 }

@@ -83,12 +83,21 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
         .find(|w| w.len() == 3 && w[0] == "analyst")
         .map(|w| (w[1].to_owned(), w[2].to_owned()))
         .unwrap_or_else(|| panic!("no analyst login in the demo's output:\n{out}"));
+    let (admin, admin_password) = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|w| w.len() == 3 && w[0] == "admin")
+        .map(|w| (w[1].to_owned(), w[2].to_owned()))
+        .unwrap_or_else(|| panic!("no admin login in the demo's output:\n{out}"));
 
     // The server, on a free port in the same folder (SQLite under ./data).
     let port = free_port();
     let log = dir.path().join("server.log");
     let mut cmd = crossings(dir.path());
-    cmd.env("CROSSINGS_BIND", format!("127.0.0.1:{port}"));
+    cmd.env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
+        // Admins must set up a second factor: the browser test walks a new admin through it.
+        .env("CROSSINGS__AUTH__MFA_REQUIRED_ROLES", "admin")
+        .env("CROSSINGS__TELEMETRY__METRICS_BIND", "127.0.0.1:0");
     let mut server = Process::spawn(cmd, Some(&log));
     let deadline = Instant::now() + Duration::from_secs(60);
     while !common::ready(port) {
@@ -116,6 +125,8 @@ fn the_dashboard_works_in_headless_chromium_against_demo_data() {
         .arg(&username)
         .arg(&password)
         .arg(&shot_dir)
+        .arg(&admin)
+        .arg(&admin_password)
         .spawn()
         .expect("node starts");
     let deadline = Instant::now() + Duration::from_secs(360);

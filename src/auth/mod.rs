@@ -7,11 +7,12 @@ pub mod password;
 pub mod principal;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
 use std::time::Duration;
 
 use crate::config::AuthSettings;
-use crate::domain::user::NewPassword;
+use crate::domain::user::{NewPassword, Role};
 use crate::error::{Error, Result};
 use password::HashCost;
 pub use principal::{Identity, Principal};
@@ -27,6 +28,10 @@ pub struct IssuedTokens {
     pub expires_in: i64,
     /// The single-use refresh token (users only).
     pub refresh_token: Option<String>,
+    /// The token is good only for changing the password (and signing out).
+    pub password_change_required: bool,
+    /// The token is good only for enrolling a second factor (and the password, signing out).
+    pub mfa_enrolment_required: bool,
 }
 
 /// Everything authentication needs, built once at start.
@@ -44,7 +49,22 @@ pub struct AuthService {
     pub lockout: chrono::Duration,
     /// Lifetime of a refresh token.
     pub refresh_ttl: chrono::Duration,
+    /// Failures for one username from anywhere within an hour that lock it everywhere.
+    pub account_failure_limit: i64,
+    /// A session's absolute lifetime.
+    pub session_max: chrono::Duration,
+    /// Roles that must enrol a second factor first.
+    pub mfa_required_roles: Vec<Role>,
+    /// Password verifications in flight (each holds ~19 MiB).
+    hashing: tokio::sync::Semaphore,
+    /// Sign-ins in flight (their database work and their hashing): twice the hashing slots,
+    /// so that a flood waits on this, cheaply, instead of filling the blocking pool with
+    /// threads (each of which costs memory) that wait for the database or for hashing.
+    signing_in: tokio::sync::Semaphore,
 }
+
+/// How long a login waits for a hashing slot before 503.
+const HASH_WAIT: Duration = Duration::from_secs(1);
 
 impl AuthService {
     /// Builds the service (hashes one decoy password, so call it off the async workers).
@@ -70,6 +90,15 @@ impl AuthService {
             lockout_threshold: i32::try_from(settings.lockout_threshold).unwrap_or(i32::MAX),
             lockout: chrono::Duration::minutes(settings.lockout_minutes),
             refresh_ttl: chrono::Duration::seconds(settings.refresh_token_ttl_secs),
+            account_failure_limit: i64::from(settings.account_failure_limit),
+            session_max: chrono::Duration::seconds(settings.session_max_secs),
+            mfa_required_roles: settings
+                .mfa_required_roles
+                .iter()
+                .filter_map(|r| Role::parse(r))
+                .collect(),
+            hashing: tokio::sync::Semaphore::new(settings.hash_permits()),
+            signing_in: tokio::sync::Semaphore::new(settings.hash_permits().saturating_mul(2)),
         })
     }
 
@@ -78,16 +107,42 @@ impl AuthService {
         &self.keys
     }
 
-    /// Hashes a new password on the blocking pool.
+    /// Hashes a new password on the blocking pool, within the bound on hashes at once.
     pub async fn hash_password(&self, password: &NewPassword) -> Result<String> {
+        let _slot = self.hashing_slot().await?;
         let secret = password.secret().clone();
         let cost = self.cost;
         blocking(move || Ok(password::hash(&secret, cost)?)).await
     }
 
-    /// Checks a password against a stored hash on the blocking pool.
+    /// Checks a password against a stored hash on the blocking pool, within the bound on
+    /// hashes at once: a check that cannot start within a second is 503 with `Retry-After`.
     pub async fn verify_password(&self, candidate: String, hash: String) -> Result<bool> {
+        let _slot = self.hashing_slot().await?;
         blocking(move || Ok(password::verify(&candidate, &hash)?)).await
+    }
+
+    /// A place among the sign-ins in flight; 503 with `Retry-After` after a second's wait.
+    pub async fn sign_in_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        Self::slot(&self.signing_in).await
+    }
+
+    async fn hashing_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        Self::slot(&self.hashing).await
+    }
+
+    async fn slot(semaphore: &tokio::sync::Semaphore) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        match tokio::time::timeout(HASH_WAIT, semaphore.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(e)) => Err(Error::internal_from("hashing semaphore", e)),
+            Err(_) => {
+                metrics::counter!("crossings_login_hash_busy_total").increment(1);
+                Err(Error::Busy {
+                    detail: "too many sign-ins at once; try again shortly".to_owned(),
+                    retry_after_secs: 1,
+                })
+            }
+        }
     }
 
     /// Signs an access token for a user in a session.

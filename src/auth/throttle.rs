@@ -1,5 +1,5 @@
 //! Failed logins per client address, in memory: too many in the window and the address gets
-//! 429 until the window has passed. Only failures count, so a shift of officers behind one
+//! 429 until the window has passed, before any password is hashed. Only failures count, so a shift of officers behind one
 //! post's NAT signing in together is never slowed.
 
 use std::collections::HashMap;
@@ -25,20 +25,11 @@ impl AddressThrottle {
         }
     }
 
-    /// `Some(seconds to wait)` when the address has used up its failures.
-    pub fn blocked_for(&self, addr: IpAddr, now: Instant) -> Option<u64> {
-        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        let (start, n) = counts.get(&addr)?;
-        let elapsed = now.saturating_duration_since(*start);
-        if elapsed < self.window && *n >= self.limit {
-            Some((self.window - elapsed).as_secs().max(1))
-        } else {
-            None
-        }
-    }
-
-    /// Records one failure from `addr`.
-    pub fn record_failure(&self, addr: IpAddr, now: Instant) {
+    /// Counts an attempt from `addr` as a failure before its password is checked, in one
+    /// step under the lock, so parallel attempts cannot all slip under the limit; answers
+    /// `Err(seconds to wait)` (counting nothing) when the address has used up its failures.
+    /// A successful sign-in takes its count back with [`AddressThrottle::forgive`].
+    pub fn try_attempt(&self, addr: IpAddr, now: Instant) -> Result<(), u64> {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         if counts.len() > 100_000 {
             // Bound memory under a spray from many addresses: forget expired windows.
@@ -46,10 +37,23 @@ impl AddressThrottle {
             counts.retain(|_, (start, _)| now.saturating_duration_since(*start) < window);
         }
         let entry = counts.entry(addr).or_insert((now, 0));
-        if now.saturating_duration_since(entry.0) >= self.window {
+        let elapsed = now.saturating_duration_since(entry.0);
+        if elapsed >= self.window {
             *entry = (now, 0);
+        } else if entry.1 >= self.limit {
+            return Err((self.window - elapsed).as_secs().max(1));
         }
         entry.1 += 1;
+        Ok(())
+    }
+
+    /// Takes back one attempt counted by [`AddressThrottle::try_attempt`] (it succeeded, or
+    /// its password could not be checked).
+    pub fn forgive(&self, addr: IpAddr) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = counts.get_mut(&addr) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
     }
 }
 
@@ -64,15 +68,28 @@ mod tests {
         let other: IpAddr = "10.1.2.4".parse().unwrap();
         let t0 = Instant::now();
         for _ in 0..3 {
-            assert_eq!(t.blocked_for(addr, t0), None);
-            t.record_failure(addr, t0);
+            assert_eq!(t.try_attempt(addr, t0), Ok(()));
         }
-        assert!(t.blocked_for(addr, t0).is_some());
+        assert!(t.try_attempt(addr, t0).is_err());
         assert_eq!(
-            t.blocked_for(other, t0),
-            None,
+            t.try_attempt(other, t0),
+            Ok(()),
             "other addresses are unaffected"
         );
-        assert_eq!(t.blocked_for(addr, t0 + Duration::from_secs(61)), None);
+        assert_eq!(t.try_attempt(addr, t0 + Duration::from_secs(61)), Ok(()));
+    }
+
+    #[test]
+    fn a_forgiven_attempt_does_not_count() {
+        let t = AddressThrottle::new(2, Duration::from_secs(60));
+        let addr: IpAddr = "10.1.2.3".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..10 {
+            assert_eq!(t.try_attempt(addr, t0), Ok(()));
+            t.forgive(addr);
+        }
+        assert_eq!(t.try_attempt(addr, t0), Ok(()));
+        assert_eq!(t.try_attempt(addr, t0), Ok(()));
+        assert!(t.try_attempt(addr, t0).is_err());
     }
 }

@@ -1,11 +1,11 @@
 //! One crossing: what an official or a POE system sends, the rules it must meet, and the
 //! flags the server sets.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::mrz::{self, Mrz, MrzSex};
+use super::mrz::{self, Mrz, MrzDate, MrzSex};
 use super::poe::{Poe, PoeCode, PoeKind};
 use super::time::local_time;
 use super::traveller::{
@@ -203,11 +203,18 @@ pub struct MovementInput {
     /// Why the traveller crossed.
     #[schema(value_type = Purpose, example = "visit")]
     pub purpose: String,
-    /// The person and their document.
-    pub traveller: TravellerInput,
+    /// The person and their document. Required unless `mrz` is given: then, when absent, the
+    /// traveller comes from the MRZ (document type from the document code: `P…` passport,
+    /// `I…`, `A…`, `C…` identity card, any other travel document; number, issuing state,
+    /// nationality, names, date of birth, sex); when given, the MRZ must agree with it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
+    pub traveller: Option<TravellerInput>,
     /// The raw MRZ lines, when the document was read by machine: TD1 (3 lines of 30), TD2
     /// (2 of 36) or TD3 (2 of 44). Check digits are verified and the MRZ must agree with
-    /// `traveller`.
+    /// `traveller` when both are given. An MRZ gives only the last two digits of the year of
+    /// birth: taken from the traveller when given, else as the latest such date not after the
+    /// crossing.
     #[serde(default)]
     #[schema(schema_with = super::schemas::mrz)]
     pub mrz: Option<Vec<String>>,
@@ -218,6 +225,16 @@ pub struct MovementInput {
     /// The vehicle, if any.
     #[serde(default)]
     pub vehicle: Option<VehicleInput>,
+}
+
+/// An optional field that, when present, is a value: `null` is refused like any other wrong
+/// type (absent is `None` through `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
 }
 
 /// What validation needs from outside the input.
@@ -310,7 +327,43 @@ impl NewMovement {
             }
         }
         let purpose = e.take("purpose", Purpose::parse(&input.purpose));
-        let traveller = parse_traveller(&input.traveller, rules.now.date_naive(), &mut e);
+        let crossing_day = occurred_at.map_or(rules.now.date_naive(), |at| local_time(at).date());
+        let (traveller, mrz) = match (&input.traveller, &input.mrz) {
+            (Some(typed), lines) => {
+                let traveller = parse_traveller(typed, rules.now.date_naive(), &mut e);
+                let mrz = lines.as_ref().and_then(|lines| match mrz::parse(lines) {
+                    Ok(parsed) => {
+                        if let Some(t) = &traveller {
+                            check_agreement(&parsed, t, &mut e);
+                        }
+                        Some(raw_lines(lines))
+                    }
+                    Err(problems) => {
+                        for p in problems {
+                            e.push(p.field, p.message);
+                        }
+                        None
+                    }
+                });
+                (traveller, mrz)
+            }
+            (None, Some(lines)) => match mrz::parse(lines) {
+                Ok(parsed) => (
+                    traveller_from_mrz(&parsed, crossing_day, &mut e),
+                    Some(raw_lines(lines)),
+                ),
+                Err(problems) => {
+                    for p in problems {
+                        e.push(p.field, p.message);
+                    }
+                    (None, None)
+                }
+            },
+            (None, None) => {
+                e.push("traveller", "is required unless `mrz` is given");
+                (None, None)
+            }
+        };
         if let (Some(t), Some(at)) = (&traveller, occurred_at) {
             if t.date_of_birth > local_time(at).date() {
                 e.push("traveller.date_of_birth", "is after the crossing");
@@ -345,36 +398,6 @@ impl NewMovement {
                 Vehicle::parse(&v.registration, &v.country, &v.category),
             )
         });
-
-        let mrz = match (&input.mrz, &traveller) {
-            (Some(lines), Some(t)) => match mrz::parse(lines) {
-                Ok(parsed) => {
-                    check_agreement(&parsed, t, &mut e);
-                    Some(
-                        lines
-                            .iter()
-                            .map(|l| l.trim_end_matches('\r').to_owned())
-                            .collect(),
-                    )
-                }
-                Err(problems) => {
-                    for p in problems {
-                        e.push(p.field, p.message);
-                    }
-                    None
-                }
-            },
-            (Some(lines), None) => {
-                // The traveller is invalid already; still report a broken MRZ.
-                if let Err(problems) = mrz::parse(lines) {
-                    for p in problems {
-                        e.push(p.field, p.message);
-                    }
-                }
-                None
-            }
-            (None, _) => None,
-        };
 
         match (
             client_event_id,
@@ -489,6 +512,75 @@ fn parse_traveller(
         }),
         _ => None,
     }
+}
+
+/// The MRZ lines as stored: without a trailing carriage return.
+fn raw_lines(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| l.trim_end_matches('\r').to_owned())
+        .collect()
+}
+
+/// The kind of document an MRZ's document code names: `P…` a passport; `I…`, `A…`, `C…` an
+/// identity card (ICAO 9303 Parts 5 and 6); any other code a travel document.
+pub fn document_type_of(document_code: &str) -> DocumentType {
+    match document_code.chars().next() {
+        Some('P') => DocumentType::Passport,
+        Some('I' | 'A' | 'C') => DocumentType::IdCard,
+        _ => DocumentType::TravelDocument,
+    }
+}
+
+/// The date an MRZ date of birth stands for: the latest date with those two year digits, month
+/// and day that is not after `not_after` (an MRZ gives no century); `None` when there is no
+/// such calendar date (30 February).
+pub fn birth_date_of(d: MrzDate, not_after: NaiveDate) -> Option<NaiveDate> {
+    let this_century = not_after.year() - not_after.year().rem_euclid(100);
+    [this_century, this_century - 100]
+        .into_iter()
+        .filter_map(|c| {
+            NaiveDate::from_ymd_opt(c + i32::from(d.yy), u32::from(d.mm), u32::from(d.dd))
+        })
+        .find(|date| *date <= not_after)
+}
+
+/// The traveller an MRZ describes, its problems named by MRZ field.
+fn traveller_from_mrz(
+    m: &Mrz,
+    crossing_day: NaiveDate,
+    e: &mut ValidationErrors,
+) -> Option<Traveller> {
+    let document_number = e.take(
+        "mrz.document_number",
+        DocumentNumber::parse(&m.document_number),
+    );
+    let issuing_state = e.take("mrz.issuing_state", StateCode::parse(&m.issuing_state));
+    let nationality = e.take("mrz.nationality", StateCode::parse(&m.nationality));
+    let surname = e.take("mrz.names", PersonName::parse(&m.surname, false));
+    let given_names = e.take("mrz.names", PersonName::parse(&m.given_names, true));
+    let date_of_birth = birth_date_of(m.date_of_birth, crossing_day);
+    if date_of_birth.is_none() {
+        e.push(
+            "mrz.date_of_birth",
+            format!("{} is not a date", m.date_of_birth),
+        );
+    }
+    let sex = match m.sex {
+        MrzSex::F => Sex::F,
+        MrzSex::M => Sex::M,
+        MrzSex::Unspecified => Sex::X,
+    };
+    Some(Traveller {
+        document_type: document_type_of(&m.document_code),
+        document_number: document_number?,
+        issuing_state: issuing_state?,
+        nationality: nationality?,
+        surname: surname?,
+        given_names: given_names?,
+        date_of_birth: date_of_birth?,
+        sex,
+    })
 }
 
 /// Whether an MRZ name (possibly truncated to fit its field) is the typed name.
@@ -628,7 +720,7 @@ mod tests {
             }
         }))
         .unwrap();
-        i.traveller.nationality = "LSO".into();
+        i.traveller.as_mut().unwrap().nationality = "LSO".into();
         i.mrz = Some(specimen_mrz());
         i
     }
@@ -652,7 +744,7 @@ mod tests {
         let reg = registry();
         let a = NewMovement::parse(input(), &rules(&reg)).unwrap();
         let mut i = input();
-        i.traveller.surname = "ERIKSSON".into();
+        i.traveller.as_mut().unwrap().surname = "ERIKSSON".into();
         i.occurred_at = "2026-11-28T07:00:00Z".into();
         let b = NewMovement::parse(i, &rules(&reg)).unwrap();
         assert_eq!(a.payload_hash(), b.payload_hash());
@@ -712,37 +804,37 @@ mod tests {
             ),
             (
                 "bad document type",
-                Box::new(|i| i.traveller.document_type = "visa".into()),
+                Box::new(|i| i.traveller.as_mut().unwrap().document_type = "visa".into()),
                 "traveller.document_type",
             ),
             (
                 "bad issuing state",
-                Box::new(|i| i.traveller.issuing_state = "XYZ".into()),
+                Box::new(|i| i.traveller.as_mut().unwrap().issuing_state = "XYZ".into()),
                 "traveller.issuing_state",
             ),
             (
                 "bad nationality",
-                Box::new(|i| i.traveller.nationality = "LS".into()),
+                Box::new(|i| i.traveller.as_mut().unwrap().nationality = "LS".into()),
                 "traveller.nationality",
             ),
             (
                 "future birth",
-                Box::new(|i| i.traveller.date_of_birth = "2027-01-01".into()),
+                Box::new(|i| i.traveller.as_mut().unwrap().date_of_birth = "2027-01-01".into()),
                 "traveller.date_of_birth",
             ),
             (
                 "impossible birth",
-                Box::new(|i| i.traveller.date_of_birth = "1990-13-01".into()),
+                Box::new(|i| i.traveller.as_mut().unwrap().date_of_birth = "1990-13-01".into()),
                 "traveller.date_of_birth",
             ),
             (
                 "bad sex",
-                Box::new(|i| i.traveller.sex = "female".into()),
+                Box::new(|i| i.traveller.as_mut().unwrap().sex = "female".into()),
                 "traveller.sex",
             ),
             (
                 "empty surname",
-                Box::new(|i| i.traveller.surname = " ".into()),
+                Box::new(|i| i.traveller.as_mut().unwrap().surname = " ".into()),
                 "traveller.surname",
             ),
             (
@@ -810,10 +902,105 @@ mod tests {
     fn the_mrz_must_agree_with_the_typed_fields() {
         let reg = registry();
         let mut i = input();
-        i.traveller.date_of_birth = "1974-08-13".into();
-        i.traveller.surname = "Erikson".into();
+        i.traveller.as_mut().unwrap().date_of_birth = "1974-08-13".into();
+        i.traveller.as_mut().unwrap().surname = "Erikson".into();
         let fields = fields_of(NewMovement::parse(i, &rules(&reg)).unwrap_err());
         assert_eq!(fields, ["traveller.date_of_birth", "traveller.surname"]);
+    }
+
+    #[test]
+    fn a_movement_may_give_the_mrz_alone() {
+        let reg = registry();
+        let mut i = input();
+        i.traveller = None;
+        let m = NewMovement::parse(i, &rules(&reg)).unwrap();
+        let t = &m.traveller;
+        assert_eq!(t.document_type, DocumentType::Passport);
+        assert_eq!(t.document_number.as_str(), "L898902C3");
+        assert_eq!(t.issuing_state.as_str(), "LSO");
+        assert_eq!(t.nationality.as_str(), "LSO");
+        assert_eq!(t.surname.as_str(), "ERIKSSON");
+        assert_eq!(t.given_names.as_str(), "ANNA MARIA");
+        assert_eq!(
+            t.date_of_birth,
+            NaiveDate::from_ymd_opt(1974, 8, 12).unwrap()
+        );
+        assert_eq!(t.sex, Sex::F);
+        assert_eq!(m.mrz.as_ref().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn a_null_traveller_is_refused_even_with_an_mrz() {
+        let mut v = serde_json::json!({
+            "client_event_id": "e-1", "poe": "MSU", "direction": "entry",
+            "occurred_at": "2026-11-28T09:00:00+02:00", "mode": "pedestrian", "purpose": "visit",
+            "traveller": null
+        });
+        v["mrz"] = serde_json::json!(specimen_mrz());
+        assert!(serde_json::from_value::<MovementInput>(v).is_err());
+    }
+
+    #[test]
+    fn neither_traveller_nor_mrz_is_refused_naming_traveller() {
+        let reg = registry();
+        let mut i = input();
+        i.traveller = None;
+        i.mrz = None;
+        assert_eq!(
+            fields_of(NewMovement::parse(i, &rules(&reg)).unwrap_err()),
+            ["traveller"]
+        );
+    }
+
+    #[test]
+    fn an_mrz_alone_with_a_bad_check_digit_names_the_mrz_field() {
+        let reg = registry();
+        let mut i = input();
+        i.traveller = None;
+        let mut line2: Vec<char> = specimen_mrz()[1].chars().collect();
+        line2[9] = if line2[9] == '1' { '2' } else { '1' };
+        i.mrz = Some(vec![specimen_mrz()[0].clone(), line2.into_iter().collect()]);
+        let fields = fields_of(NewMovement::parse(i, &rules(&reg)).unwrap_err());
+        assert!(
+            fields.contains(&"mrz.document_number".to_owned()),
+            "{fields:?}"
+        );
+    }
+
+    #[test]
+    fn document_codes_give_the_document_type() {
+        for (code, expected) in [
+            ("P", DocumentType::Passport),
+            ("PD", DocumentType::Passport),
+            ("I", DocumentType::IdCard),
+            ("ID", DocumentType::IdCard),
+            ("AC", DocumentType::IdCard),
+            ("C", DocumentType::IdCard),
+            ("R", DocumentType::TravelDocument),
+        ] {
+            assert_eq!(document_type_of(code), expected, "{code}");
+        }
+    }
+
+    #[test]
+    fn the_century_of_a_birth_is_the_latest_not_after_the_crossing() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let d = |yy, mm, dd| MrzDate { yy, mm, dd };
+        let cases = [
+            (d(74, 8, 12), Some((1974, 8, 12)), "last century"),
+            (d(20, 1, 1), Some((2020, 1, 1)), "a child"),
+            (d(26, 11, 28), Some((2026, 11, 28)), "born today"),
+            (
+                d(26, 11, 29),
+                Some((1926, 11, 29)),
+                "tomorrow is a century ago",
+            ),
+            (d(99, 2, 30), None, "30 February"),
+        ];
+        for (mrz_date, expected, why) in cases {
+            let expected = expected.map(|(y, m, dd)| NaiveDate::from_ymd_opt(y, m, dd).unwrap());
+            assert_eq!(birth_date_of(mrz_date, day), expected, "{why}");
+        }
     }
 
     #[test]

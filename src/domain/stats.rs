@@ -631,15 +631,62 @@ fn finer_or_raw(
     }
 }
 
-/// Small-cell suppression: a count from 1 to `k - 1` in an answer broken down by a sensitive
-/// dimension is withheld.
-pub fn suppress(count: i64, group_by: DimSet, k: i64) -> Option<i64> {
-    let sensitive = group_by.iter().any(Dimension::is_sensitive);
-    if sensitive && count > 0 && count < k {
-        None
-    } else {
-        Some(count)
+/// What a protected answer publishes: each cell's count or `None`, the total or `None`, and
+/// how many of these were withheld.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosed {
+    /// The cells, in the order given.
+    pub cells: Vec<Option<i64>>,
+    /// Their sum.
+    pub total: Option<i64>,
+    /// How many counts (cells and the total) are `None`.
+    pub suppressed: i64,
+}
+
+/// Disclosure control of a protected answer (one broken down or narrowed by nationality,
+/// sex or age band): every count it publishes, cells and total alike, is 0 or at least `k`
+/// (primary suppression); and when a withheld cell could be worked out by subtracting the
+/// published cells from the published total (exactly one withheld cell beside it), the
+/// next smallest published cells are withheld too, until none can (secondary suppression).
+/// Differences between two answers are a residual risk (README, "Security").
+pub fn disclose(counts: &[i64], k: i64) -> Disclosed {
+    let small = |n: i64| n > 0 && n < k;
+    let mut cells: Vec<Option<i64>> = counts.iter().map(|&n| (!small(n)).then_some(n)).collect();
+    let sum: i64 = counts.iter().sum();
+    let mut total = (!small(sum)).then_some(sum);
+    while total.is_some() && cells.iter().filter(|c| c.is_none()).count() == 1 {
+        let next = cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.filter(|n| *n > 0).map(|n| (n, i)))
+            .min();
+        match next {
+            Some((_, i)) => cells[i] = None,
+            // Nothing left to hide it among: the total would give it away.
+            None => total = None,
+        }
     }
+    let suppressed = cells.iter().filter(|c| c.is_none()).count() + usize::from(total.is_none());
+    Disclosed {
+        cells,
+        total,
+        suppressed: i64::try_from(suppressed).unwrap_or(i64::MAX),
+    }
+}
+
+/// At most how many values a dimension can take, for the size of an answer before it runs:
+/// the posts of the registry, the states of the code list, and the fixed lists.
+pub fn max_values(d: Dimension, posts: usize) -> u64 {
+    let n = match d {
+        Dimension::Poe => posts,
+        Dimension::Direction => 2,
+        Dimension::Nationality => crate::domain::codes::icao_state_codes().count(),
+        Dimension::Sex => 3,
+        Dimension::AgeBand => 7,
+        Dimension::Purpose => 8,
+        Dimension::Mode => 5,
+    };
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -835,12 +882,41 @@ mod tests {
     }
 
     #[test]
-    fn small_cells_are_suppressed_only_in_sensitive_breakdowns() {
-        let by_sex = DimSet::of(&[Sex]);
-        assert_eq!(suppress(3, by_sex, 5), None);
-        assert_eq!(suppress(5, by_sex, 5), Some(5));
-        assert_eq!(suppress(0, by_sex, 5), Some(0));
-        assert_eq!(suppress(3, DimSet::of(&[Poe, Dir]), 5), Some(3));
+    fn no_published_count_is_under_k_and_no_withheld_cell_can_be_subtracted_out() {
+        // One small cell beside a published total: the next smallest goes too.
+        let d = disclose(&[6, 2, 9], 5);
+        assert_eq!(d.cells, vec![None, None, Some(9)]);
+        assert_eq!(d.total, Some(17));
+        assert_eq!(d.suppressed, 2);
+        // The total itself is under k: withheld, and so is the only cell.
+        let d = disclose(&[1], 5);
+        assert_eq!((d.cells, d.total, d.suppressed), (vec![None], None, 2));
+        // Two small cells: neither can be worked out, nothing more is withheld.
+        let d = disclose(&[1, 2, 7], 5);
+        assert_eq!(d.cells, vec![None, None, Some(7)]);
+        assert_eq!(d.total, Some(10));
+        // Nothing small: everything shown.
+        let d = disclose(&[5, 0, 12], 5);
+        assert_eq!(d.cells, vec![Some(5), Some(0), Some(12)]);
+        assert_eq!((d.total, d.suppressed), (Some(17), 0));
+        // Zero cells are no cover: the smallest non-zero one is taken.
+        let d = disclose(&[0, 3, 8, 20], 5);
+        assert_eq!(d.cells, vec![Some(0), None, None, Some(20)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn what_is_published_never_reveals_a_small_count(counts in proptest::collection::vec(0i64..30, 1..12)) {
+            let k = 5;
+            let d = disclose(&counts, k);
+            for c in d.cells.iter().flatten().chain(d.total.iter()) {
+                proptest::prop_assert!(*c == 0 || *c >= k);
+            }
+            let hidden = d.cells.iter().filter(|c| c.is_none()).count();
+            if d.total.is_some() {
+                proptest::prop_assert!(hidden != 1, "one withheld cell beside a total: {counts:?} {d:?}");
+            }
+        }
     }
 
     #[test]

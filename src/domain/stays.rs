@@ -113,6 +113,47 @@ pub fn stay_of(timeline: &Timeline, opening: &Crossing, rules: &StayRules) -> Op
     })
 }
 
+/// What the answer to recording a visitor's crossing says of the stay it opens or closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StayNote {
+    /// An entry that opens a visit: its last authorised day.
+    Opened {
+        /// The last authorised day (the permit, else the default for the nationality).
+        ends_on: NaiveDate,
+    },
+    /// An exit that closes a visit.
+    Closed {
+        /// When the visit's entry occurred (UTC).
+        entered_at: chrono::NaiveDateTime,
+        /// Where it entered.
+        entered_poe: String,
+        /// The visit's last authorised day.
+        ends_on: Option<NaiveDate>,
+        /// Local days from the entry's date to the exit's.
+        days: i64,
+        /// Whether the exit came after the last authorised day.
+        overstayed: bool,
+    },
+}
+
+impl StayNote {
+    /// The note of a closed visit: entered at `entered_at` (UTC), left on `closed_on` (local).
+    pub fn closed(
+        entered_at: chrono::NaiveDateTime,
+        entered_poe: String,
+        ends_on: Option<NaiveDate>,
+        closed_on: NaiveDate,
+    ) -> Self {
+        Self::Closed {
+            entered_at,
+            entered_poe,
+            ends_on,
+            days: (closed_on - local_time(entered_at).date()).num_days(),
+            overstayed: overstayed(ends_on, Some(closed_on), closed_on),
+        }
+    }
+}
+
 /// Whether a stay ran past its end, judged on `today` (local).
 pub fn overstayed(
     ends_on: Option<NaiveDate>,
@@ -201,6 +242,36 @@ mod tests {
             rules().ends_on(&e),
             NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
         );
+    }
+
+    #[test]
+    fn a_closed_visits_note_counts_local_days_and_judges_the_end() {
+        // Entered 23:30 UTC on 1 January = 2 January in Lesotho; left 12 January.
+        let entered = at("2026-01-01 23:30");
+        let left = NaiveDate::from_ymd_opt(2026, 1, 12).unwrap();
+        let end = NaiveDate::from_ymd_opt(2026, 1, 11);
+        match StayNote::closed(entered, "MSU".into(), end, left) {
+            StayNote::Closed {
+                days, overstayed, ..
+            } => {
+                assert_eq!(days, 10);
+                assert!(overstayed, "left the day after the last authorised day");
+            }
+            other => panic!("{other:?}"),
+        }
+        let on_time = StayNote::closed(
+            entered,
+            "MSU".into(),
+            NaiveDate::from_ymd_opt(2026, 1, 12),
+            left,
+        );
+        assert!(matches!(
+            on_time,
+            StayNote::Closed {
+                overstayed: false,
+                ..
+            }
+        ));
     }
 
     #[test]

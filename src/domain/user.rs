@@ -253,13 +253,44 @@ impl Username {
     }
 }
 
+/// The common passwords refused as new passwords, lower-cased, one a line: built into the
+/// binary (`tools/common_passwords.py` says where they come from).
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// Whether `lower` (already lower-cased) is in the built-in list of common passwords.
+pub fn is_common_password(lower: &str) -> bool {
+    use std::collections::HashSet;
+    use std::sync::OnceLock;
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().filter(|l| !l.is_empty()).collect())
+        .contains(lower)
+}
+
 /// A new password that meets the policy: at least 12 characters, at most 1,024 bytes, and not
 /// the username.
 pub struct NewPassword(secrecy::SecretString);
 
 impl NewPassword {
-    /// Checks the policy.
+    /// Checks the policy: at least 12 characters, at most 1024 bytes, not containing the
+    /// username, not one of the common passwords built into the binary.
     pub fn parse(password: &str, username: &Username) -> Result<Self, ValidationErrors> {
+        let checked = Self::parse_configured(password, username)?;
+        let lower = password.to_lowercase();
+        if lower.contains(username.as_str()) {
+            return Err(ValidationErrors::one("", "must not contain the username"));
+        }
+        if is_common_password(&lower) {
+            return Err(ValidationErrors::one(
+                "",
+                "is a commonly used password; choose another",
+            ));
+        }
+        Ok(checked)
+    }
+
+    /// The length rules only, for a password the operator configured
+    /// (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`), which is theirs to choose.
+    pub fn parse_configured(password: &str, username: &Username) -> Result<Self, ValidationErrors> {
         if password.chars().count() < 12 {
             return Err(ValidationErrors::one(
                 "",
@@ -324,8 +355,28 @@ mod tests {
         assert!(NewPassword::parse("mokhethi", &user).is_err());
         assert!(NewPassword::parse("MOKHETHI", &Username::parse("MOKHETHI").unwrap()).is_err());
         assert!(NewPassword::parse("correct horse battery", &user).is_ok());
+        assert!(
+            NewPassword::parse("mokhethi-the-great", &user).is_err(),
+            "contains the username"
+        );
+        for common in [
+            "password1234",
+            "123456789012",
+            "PASSWORD1234",
+            "qwertyuiop123",
+        ] {
+            assert!(NewPassword::parse(common, &user).is_err(), "{common}");
+        }
         let long_username = Username::parse("a-very-long-username").unwrap();
         assert!(NewPassword::parse("a-very-long-username", &long_username).is_err());
+    }
+
+    #[test]
+    fn the_common_password_list_is_built_in_and_large() {
+        assert!(COMMON_PASSWORDS.lines().count() >= 10_000);
+        assert!(is_common_password("password1234"));
+        assert!(is_common_password("123456789012"));
+        assert!(!is_common_password("lesotho maloti sky 42"));
     }
 
     #[test]

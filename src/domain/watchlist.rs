@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
+use super::names::FoldedName;
 use super::traveller::{DocumentNumber, PersonName, StateCode, person_key, wire_enum};
 use super::validation::ValidationErrors;
 
@@ -51,22 +52,126 @@ impl Action {
 pub struct LiveAlert {
     /// Alert id.
     pub alert_id: String,
+    /// Why the police want to know.
+    pub category: Category,
     /// What the post is asked to do.
     pub action: Action,
     /// The document it names (issuing state, normalised number), for a document alert.
     pub document: Option<(String, String)>,
-    /// The person key ([`person_key`]), for a person alert.
-    pub person_key: Option<String>,
+    /// The person it names, for a person alert: folded name and date of birth.
+    pub person: Option<(FoldedName, NaiveDate)>,
+}
+
+wire_enum! {
+    /// How a hit was found.
+    MatchedBy {
+        /// The document's issuing state and number.
+        Document => "document",
+        /// The person's name and date of birth ([`crate::domain::names`]).
+        Person => "person",
+    }
+}
+
+/// A traveller as the watchlist compares them: the document, and the name folded once.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    /// Issuing state.
+    pub issuing_state: &'a str,
+    /// Normalised number.
+    pub document_number: &'a str,
+    /// Folded name.
+    pub name: FoldedName,
+    /// Date of birth.
+    pub date_of_birth: NaiveDate,
 }
 
 impl LiveAlert {
-    /// Whether a traveller matches: by document (issuing state and normalised number), or by
-    /// person (the same [`person_key`]).
-    pub fn matches(&self, issuing_state: &str, document_number: &str, person_key: &str) -> bool {
-        self.document
+    /// Whether a traveller matches, and how: by document (issuing state and normalised
+    /// number), or by person (the same date of birth and tolerantly equal names).
+    pub fn matches(&self, t: &Candidate<'_>) -> Option<MatchedBy> {
+        if self
+            .document
             .as_ref()
-            .is_some_and(|(state, number)| state == issuing_state && number == document_number)
-            || self.person_key.as_deref() == Some(person_key)
+            .is_some_and(|(state, number)| state == t.issuing_state && number == t.document_number)
+        {
+            return Some(MatchedBy::Document);
+        }
+        self.person
+            .as_ref()
+            .filter(|(name, dob)| *dob == t.date_of_birth && name.matches(&t.name))
+            .map(|_| MatchedBy::Person)
+    }
+}
+
+impl Action {
+    /// The fixed sentence the recording officer reads for this action (never the police's
+    /// reason, which stays with the police).
+    pub fn instruction(self) -> &'static str {
+        match self {
+            Action::ReferToPolice => {
+                "Keep the traveller at the desk and call the police officer on duty now. Do not tell the traveller why."
+            }
+            Action::SecondaryInspection => {
+                "Send the traveller and their goods to secondary inspection before they go on."
+            }
+            Action::NotifyOnly => {
+                "Let the traveller go on as usual; the police have been told of the crossing."
+            }
+        }
+    }
+}
+
+/// What the officer who recorded a matching movement is told: the hit to acknowledge, the
+/// action and its instruction, and the category. Never the police's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficerAlert {
+    /// The hit (of the most urgent matching alert).
+    pub hit_id: String,
+    /// What to do.
+    pub action: Action,
+    /// Why the police want to know, in a word.
+    pub category: Category,
+}
+
+wire_enum! {
+    /// What came of a hit, as the police acknowledge it.
+    Outcome {
+        /// The traveller was stopped.
+        Intercepted => "intercepted",
+        /// The police came and did not find the traveller.
+        NotLocated => "not_located",
+        /// Not the person or document the alert is about.
+        FalseMatch => "false_match",
+        /// Anything else (say what in the note).
+        Other => "other",
+    }
+}
+
+/// A valid acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// What came of it.
+    pub outcome: Outcome,
+    /// Free text, at most 1,000 characters once trimmed; `None` when empty.
+    pub note: Option<String>,
+}
+
+impl Acknowledgement {
+    /// Checks the outcome and the note; errors name `outcome` and `note`.
+    pub fn parse(outcome: &str, note: Option<&str>) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let outcome = e.take("outcome", Outcome::parse(outcome));
+        let note = note
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        if note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
+            e.push("note", "must be at most 1000 characters");
+        }
+        match outcome {
+            Some(outcome) if e.is_empty() => Ok(Self { outcome, note }),
+            _ => Err(e),
+        }
     }
 }
 
@@ -197,6 +302,10 @@ impl NewAlert {
             }
             (false, true) => {
                 let surname = match &input.surname {
+                    Some(s) if super::names::surname_key(s).is_empty() => {
+                        e.push("surname", "must hold at least one letter");
+                        None
+                    }
                     Some(s) => e.take("surname", PersonName::parse(s, false)),
                     None => {
                         e.push("surname", "is required for a person alert");
@@ -216,7 +325,10 @@ impl NewAlert {
                         }
                     },
                     None => {
-                        e.push("date_of_birth", "is required for a person alert");
+                        e.push(
+                            "date_of_birth",
+                            "is required for a person alert: a name alone matches too many travellers",
+                        );
                         None
                     }
                 };
@@ -359,6 +471,95 @@ mod tests {
             let e = NewAlert::parse(input(v.clone()), now()).unwrap_err();
             assert!(e.0.iter().any(|f| f.field == field), "{v}: {e}");
         }
+    }
+
+    fn live(document: Option<(&str, &str)>, person: Option<(&str, &str, &str)>) -> LiveAlert {
+        LiveAlert {
+            alert_id: "a".into(),
+            category: Category::Wanted,
+            action: Action::ReferToPolice,
+            document: document.map(|(s, n)| (s.to_owned(), n.to_owned())),
+            person: person.map(|(surname, given, dob)| {
+                (
+                    FoldedName::new(surname, given),
+                    NaiveDate::parse_from_str(dob, "%Y-%m-%d").unwrap(),
+                )
+            }),
+        }
+    }
+
+    fn candidate<'a>(
+        state: &'a str,
+        number: &'a str,
+        surname: &str,
+        given: &str,
+        dob: &str,
+    ) -> Candidate<'a> {
+        Candidate {
+            issuing_state: state,
+            document_number: number,
+            name: FoldedName::new(surname, given),
+            date_of_birth: NaiveDate::parse_from_str(dob, "%Y-%m-%d").unwrap(),
+        }
+    }
+
+    #[test]
+    fn alerts_match_by_document_or_by_person_and_say_which() {
+        let doc = live(Some(("ZAF", "A1")), None);
+        assert_eq!(
+            doc.matches(&candidate("ZAF", "A1", "X", "", "1990-01-01")),
+            Some(MatchedBy::Document)
+        );
+        assert_eq!(
+            doc.matches(&candidate("LSO", "A1", "X", "", "1990-01-01")),
+            None
+        );
+        let person = live(None, Some(("MOFOKENG", "TEBOHO", "1979-06-01")));
+        assert_eq!(
+            person.matches(&candidate(
+                "LSO",
+                "B2",
+                "MO-FOKENG",
+                "TEBOHO PAUL",
+                "1979-06-01"
+            )),
+            Some(MatchedBy::Person)
+        );
+        assert_eq!(
+            person.matches(&candidate("LSO", "B2", "MOFOKENG", "TEBOHO", "1979-06-02")),
+            None,
+            "another date of birth is another person"
+        );
+        assert_eq!(
+            person.matches(&candidate("LSO", "B2", "MOFOKENG", "LINEO", "1979-06-01")),
+            None
+        );
+    }
+
+    #[test]
+    fn each_action_has_its_own_fixed_instruction() {
+        let sentences: std::collections::BTreeSet<&str> =
+            Action::ALL.iter().map(|a| a.instruction()).collect();
+        assert_eq!(sentences.len(), Action::ALL.len());
+        assert!(Action::ReferToPolice.instruction().contains("police"));
+    }
+
+    #[test]
+    fn an_acknowledgement_needs_a_known_outcome_and_a_short_note() {
+        let ok = Acknowledgement::parse("not_located", Some("  ")).unwrap();
+        assert_eq!(ok.outcome, Outcome::NotLocated);
+        assert_eq!(ok.note, None, "a blank note is no note");
+        assert_eq!(
+            Acknowledgement::parse("arrested", None).unwrap_err().0[0].field,
+            "outcome"
+        );
+        assert_eq!(
+            Acknowledgement::parse("other", Some(&"x".repeat(1001)))
+                .unwrap_err()
+                .0[0]
+                .field,
+            "note"
+        );
     }
 
     #[test]

@@ -74,10 +74,14 @@ pub const RULES: &[Rule] = &[
         "holder of the refresh or access token",
     ),
     rule("POST", "/auth/token", Who::Anyone, "POE system credentials"),
+    rule("POST", "/auth/password", ANY_USER, "their own account"),
+    rule("POST", "/auth/mfa/setup", ANY_USER, "their own account"),
+    rule("POST", "/auth/mfa/confirm", ANY_USER, "their own account"),
     rule("GET", "/users", ADMIN, ""),
     rule("POST", "/users", ADMIN, ""),
     rule("GET", "/users/{id}", ADMIN, ""),
     rule("PATCH", "/users/{id}", ADMIN, ""),
+    rule("DELETE", "/users/{id}/mfa", ADMIN, ""),
     rule("GET", "/poe-systems", ADMIN, ""),
     rule("POST", "/poe-systems", ADMIN, ""),
     rule("DELETE", "/poe-systems/{id}", ADMIN, ""),
@@ -104,8 +108,8 @@ pub const RULES: &[Rule] = &[
     rule(
         "GET",
         "/movements/{id}",
-        Who::Roles(&[Immigration, Lra]),
-        "their POEs; LRA: movements with a vehicle",
+        Who::Roles(&[Immigration, Lra, Police]),
+        "their POEs; LRA: movements with a vehicle; police: movements with a hit",
     ),
     rule(
         "POST",
@@ -132,6 +136,12 @@ pub const RULES: &[Rule] = &[
         "national; police state a reason",
     ),
     rule(
+        "POST",
+        "/travellers/search",
+        Who::Roles(&[Immigration, Police]),
+        "national; police state a reason",
+    ),
+    rule(
         "GET",
         "/stays",
         Who::Roles(&[Immigration]),
@@ -141,6 +151,7 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/watchlist", POLICE, ""),
     rule("DELETE", "/watchlist/{id}", POLICE, ""),
     rule("GET", "/alert-hits", POLICE, "their POEs"),
+    rule("GET", "/alert-hits/stream", POLICE, "their POEs"),
     rule(
         "POST",
         "/alert-hits/{id}/acknowledge",
@@ -226,10 +237,15 @@ pub async fn enforce(
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         return Ok(refuse(req, Error::internal("application state missing")));
     };
-    let principal = match service::sessions::authenticate(&state.ctx, &token).await {
-        Ok(p) => p,
-        Err(e) => return Ok(refuse(req, e)),
-    };
+    let (principal, restriction) =
+        match service::sessions::authenticate_restricted(&state.ctx, &token).await {
+            Ok(p) => p,
+            Err(e) => return Ok(refuse(req, e)),
+        };
+    if let Some(restriction) = restriction.filter(|r| !r.allows(rule.path)) {
+        tracing::info!(principal = %principal.display_name(), route = %pattern, "refused: restricted token");
+        return Ok(refuse(req, restriction.refusal()));
+    }
     if !principal.roles.any_of(allowed) {
         tracing::info!(principal = %principal.display_name(), route = %pattern, "refused: role not allowed");
         return Ok(refuse(

@@ -60,8 +60,8 @@ pub struct DeclarationList {
     params(("id" = String, Path, description = "Movement id")),
     responses(
         (status = 201, body = DeclarationView),
-        (status = 404, description = "No such movement at your posts", body = super::error::Problem),
-        (status = 422, description = "A bad field, or a movement without a vehicle", body = super::error::Problem),
+        (status = 404, description = "No such movement with a vehicle at your posts", body = super::error::Problem),
+        (status = 422, description = "A bad field", body = super::error::Problem),
     ))]
 pub async fn create(
     state: web::Data<AppState>,

@@ -50,7 +50,7 @@ impl Modify for BearerScheme {
 }
 
 /// Documents the problems every operation can answer, where its annotation did not already:
-/// 401 and 403 where a token is needed, 400, 413 and 422 where input is read, 404 where a
+/// 401 and 403 where a token is needed, 400, 413, 415 and 422 where input is read, 404 where a
 /// path names an object, 500 and 503 everywhere.
 pub struct ProblemResponses;
 
@@ -92,6 +92,7 @@ impl Modify for ProblemResponses {
                 if body {
                     wanted.push(("400", "The body is not JSON"));
                     wanted.push(("413", "The body is over the configured limit"));
+                    wanted.push(("415", "The body's Content-Type is not JSON"));
                 }
                 if body || params {
                     wanted.push((

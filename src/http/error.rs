@@ -34,10 +34,19 @@ impl Error {
             Error::BadRequest(_) => ("bad-request", "Malformed request"),
             Error::Unauthenticated(_) => ("unauthenticated", "Not authenticated"),
             Error::Forbidden(_) => ("forbidden", "Forbidden"),
+            Error::OtpRequired(_) => ("otp-required", "One-time code required"),
+            Error::PasswordChangeRequired => {
+                ("password-change-required", "Password change required")
+            }
+            Error::MfaEnrolmentRequired => {
+                ("mfa-enrolment-required", "Second factor enrolment required")
+            }
+            Error::Busy { .. } => ("busy", "Service busy"),
             Error::NotFound(_) => ("not-found", "Not found"),
             Error::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             Error::Conflict(_) => ("conflict", "Conflict"),
             Error::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            Error::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             Error::Validation(_) => ("validation", "Unprocessable content"),
             Error::TooManyRequests { .. } => ("too-many-requests", "Too many requests"),
             Error::Unavailable(_) => ("unavailable", "Service unavailable"),
@@ -52,9 +61,14 @@ impl Error {
             | Error::Unauthenticated(m)
             | Error::Forbidden(m)
             | Error::NotFound(m)
-            | Error::Conflict(m) => m.clone(),
-            Error::TooManyRequests { detail, .. } => detail.clone(),
-            Error::PayloadTooLarge { .. } | Error::MethodNotAllowed => self.to_string(),
+            | Error::Conflict(m)
+            | Error::OtpRequired(m) => m.clone(),
+            Error::PasswordChangeRequired => "this account must change its password first: POST /api/v1/auth/password".to_owned(),
+            Error::MfaEnrolmentRequired => "this account must set up a second factor first: POST /api/v1/auth/mfa/setup, then /auth/mfa/confirm".to_owned(),
+            Error::TooManyRequests { detail, .. } | Error::Busy { detail, .. } => detail.clone(),
+            Error::PayloadTooLarge { .. }
+            | Error::MethodNotAllowed
+            | Error::UnsupportedMediaType => self.to_string(),
             Error::Validation(v) => match v.0.as_slice() {
                 [one] => format!("{}: {}", one.field, one.message),
                 many => format!("{} fields are not acceptable", many.len()),
@@ -75,11 +89,16 @@ impl ResponseError for Error {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Forbidden(_) | Error::PasswordChangeRequired | Error::MfaEnrolmentRequired => {
+                StatusCode::FORBIDDEN
+            }
+            Error::OtpRequired(_) => StatusCode::UNAUTHORIZED,
+            Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -114,13 +133,16 @@ impl ResponseError for Error {
         match self {
             Error::TooManyRequests {
                 retry_after_secs, ..
+            }
+            | Error::Busy {
+                retry_after_secs, ..
             } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Error::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "5"));
             }
-            Error::Unauthenticated(_) => {
+            Error::Unauthenticated(_) | Error::OtpRequired(_) => {
                 response.insert_header((
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"crossings\""),

@@ -3,7 +3,6 @@
 //! limit is 413.
 
 use std::future::Future;
-use std::net::IpAddr;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -31,7 +30,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 /// The raw body, read up to the configured limit: over it is a 413 problem (not actix's plain
-/// text), unreadable is a 400.
+/// text), unreadable is a 400, and a `Content-Type` other than JSON is a 415.
 #[derive(Debug)]
 pub struct ApiBytes(pub web::Bytes);
 
@@ -44,8 +43,23 @@ impl FromRequest for ApiBytes {
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings().server.body_limit_bytes)
             .unwrap_or(1 << 20);
+        let media_type = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap_or("?").to_owned());
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
+            if let Some(media_type) = media_type {
+                let essence = media_type
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                if essence != "application/json" && !essence.ends_with("+json") {
+                    return Err(Error::UnsupportedMediaType);
+                }
+            }
             bytes
                 .await
                 .map(ApiBytes)
@@ -101,27 +115,24 @@ pub struct ClientInfo(pub Client);
 impl ClientInfo {
     /// Reads the client's address and request id off a request.
     pub fn of(req: &HttpRequest) -> Client {
-        let trust = req
+        let trusted = req
             .app_data::<web::Data<AppState>>()
-            .is_some_and(|s| s.settings().server.trust_forwarded_for);
-        let addr = if trust {
-            req.connection_info()
-                .realip_remote_addr()
-                .and_then(parse_addr)
-        } else {
-            req.peer_addr().map(|a| a.ip())
-        };
+            .map(|s| crate::net::parse_proxies(&s.settings().server.trusted_proxies))
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let addr = req.peer_addr().map(|peer| {
+            let forwarded: Vec<&str> = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .map(|v| v.to_str().unwrap_or("not text"))
+                .collect();
+            crate::net::client_address(peer.ip(), &forwarded, &trusted)
+        });
         Client {
             addr,
             request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         }
     }
-}
-
-fn parse_addr(s: &str) -> Option<IpAddr> {
-    s.parse::<IpAddr>()
-        .ok()
-        .or_else(|| s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 impl FromRequest for ClientInfo {

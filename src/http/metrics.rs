@@ -1,4 +1,6 @@
-//! Prometheus metrics: the recorder (installed once per process) and `/metrics`.
+//! Prometheus metrics: the recorder (installed once per process) and `/metrics`, served on
+//! its own listener (`telemetry.metrics_bind`), never on the API's. Labels are bounded:
+//! [`method_label`] and the matched route pattern (or `unmatched`).
 
 use std::sync::OnceLock;
 
@@ -28,9 +30,7 @@ pub fn handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, operation_id = "metrics", path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+/// Prometheus text exposition, on the metrics listener (`telemetry.metrics_bind`) only.
 pub async fn render(state: web::Data<AppState>) -> HttpResponse {
     let (in_use, idle) = state.ctx.db.pool_state();
     metrics::gauge!("crossings_db_connections", "state" => "in_use").set(f64::from(in_use));
@@ -39,4 +39,34 @@ pub async fn render(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)
+}
+
+/// The `method` label: one of the standard methods, or `OTHER`, so that made-up methods
+/// cannot grow the label set.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        use actix_web::http::Method;
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::from_bytes(b"FOO").unwrap()), "OTHER");
+        assert_eq!(method_label(&Method::from_bytes(b"BAR").unwrap()), "OTHER");
+    }
 }

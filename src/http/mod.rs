@@ -20,6 +20,7 @@ pub mod poe_systems;
 pub mod poes;
 pub mod stats;
 pub mod stays;
+pub mod terminal;
 pub mod travellers;
 pub mod users;
 pub mod watchlist;
@@ -46,7 +47,7 @@ macro_rules! api_routes {
         #[derive(utoipa::OpenApi)]
         #[openapi(
             info(title = "crossings", description = docs::DESCRIPTION, license(name = "Apache-2.0")),
-            paths($($handler),*, health::live, health::ready, metrics::render),
+            paths($($handler),*, health::live, health::ready),
             components(schemas(
                 error::Problem,
                 crate::domain::validation::FieldError,
@@ -70,7 +71,7 @@ macro_rules! api_routes {
                 (name = "poes", description = "The POE registry"),
                 (name = "movements", description = "Recording and reading crossings"),
                 (name = "declarations", description = "Customs declarations (LRA)"),
-                (name = "travellers", description = "A document's national history"),
+                (name = "travellers", description = "A traveller's national history, by document or by name"),
                 (name = "stays", description = "Stays and overstays (immigration)"),
                 (name = "watchlist", description = "Alerts and hits (police)"),
                 (name = "statistics", description = "HOBA statistics (analysts, admins)"),
@@ -87,10 +88,14 @@ api_routes! {
     post "/auth/refresh" => auth::refresh,
     post "/auth/logout" => auth::logout,
     post "/auth/token" => auth::system_token,
+    post "/auth/password" => auth::change_password,
+    post "/auth/mfa/setup" => auth::mfa_setup,
+    post "/auth/mfa/confirm" => auth::mfa_confirm,
     get "/users" => users::list,
     post "/users" => users::create,
     get "/users/{id}" => users::get,
     patch "/users/{id}" => users::update,
+    delete "/users/{id}/mfa" => users::reset_mfa,
     get "/poe-systems" => poe_systems::list,
     post "/poe-systems" => poe_systems::create,
     delete "/poe-systems/{id}" => poe_systems::delete,
@@ -104,11 +109,13 @@ api_routes! {
     post "/movements/{id}/declarations" => declarations::create,
     get "/movements/{id}/declarations" => declarations::list,
     get "/travellers/history" => travellers::history,
+    post "/travellers/search" => travellers::search,
     get "/stays" => stays::list,
     get "/watchlist" => watchlist::list,
     post "/watchlist" => watchlist::create,
     delete "/watchlist/{id}" => watchlist::remove,
     get "/alert-hits" => watchlist::hits,
+    get "/alert-hits/stream" => watchlist::stream,
     post "/alert-hits/{id}/acknowledge" => watchlist::acknowledge,
     get "/stats/movements" => stats::movements,
     get "/stats/summary" => stats::summary,
@@ -130,10 +137,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(docs::swagger_ui())
     .service(web::resource("/docs").get(docs::redirect))
     .configure(dashboard::configure)
+    .configure(terminal::configure)
     // Resources (not bare routes), so that another method gets 405, not 404.
     .service(web::resource("/health/live").get(health::live))
-    .service(web::resource("/health/ready").get(health::ready))
-    .service(web::resource("/metrics").get(metrics::render));
+    .service(web::resource("/health/ready").get(health::ready));
+    // `/metrics` is not here: it is served on telemetry.metrics_bind only.
 }
 
 /// The answer for paths that match no route.

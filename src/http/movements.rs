@@ -10,11 +10,13 @@ use crate::app::AppState;
 use crate::domain::movement::{Direction, MovementInput, VoidReason};
 use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
+use crate::domain::stays::StayNote;
 use crate::domain::time::parse_instant;
 use crate::domain::validation::{FieldError, ValidationErrors};
+use crate::domain::watchlist::OfficerAlert;
 use crate::error::{Error, Result};
 use crate::service::Caller;
-use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query};
+use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query, Recorded};
 use crate::store::movements::MovementRow;
 
 /// The traveller of a recorded movement.
@@ -49,13 +51,85 @@ pub struct VehicleView {
     pub category: String,
 }
 
-/// What the watchlist asks of the official; never the police's reason or category. (Named
-/// apart from the police's view of an alert, `watchlist::AlertView`.)
+/// What the watchlist asks of the official: the hit, the action with its fixed instruction,
+/// and the category; never the police's reason. (Named apart from the police's view of an
+/// alert, `watchlist::AlertView`.) LRA never sees it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = MovementAlert)]
 pub struct AlertView {
-    /// `refer_to_police`, `secondary_inspection` or `notify_only`.
+    /// The hit (of the most urgent matching alert), for the police to acknowledge.
+    pub hit_id: String,
+    /// What to do.
+    #[schema(value_type = crate::domain::watchlist::Action)]
     pub action: String,
+    /// Why the police want to know, in a word.
+    #[schema(value_type = crate::domain::watchlist::Category)]
+    pub category: String,
+    /// A fixed English sentence per action, for the officer to read.
+    pub instruction: String,
+}
+
+impl From<OfficerAlert> for AlertView {
+    fn from(a: OfficerAlert) -> Self {
+        Self {
+            hit_id: a.hit_id,
+            action: a.action.as_str().to_owned(),
+            category: a.category.as_str().to_owned(),
+            instruction: a.action.instruction().to_owned(),
+        }
+    }
+}
+
+/// What the answer to recording a visitor's crossing says of the stay: an entry of a
+/// non-citizen gives `permitted_until`; an exit that closes a visit gives `entered_at`,
+/// `entered_poe`, `days`, `overstayed` and the visit's `permitted_until`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MovementStay)]
+pub struct StayView {
+    /// The last authorised day of the stay (the permit given, else the default for the
+    /// nationality), a Lesotho date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permitted_until: Option<NaiveDate>,
+    /// Exits: when the visit's entry occurred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entered_at: Option<DateTime<Utc>>,
+    /// Exits: where the visit's entry was recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entered_poe: Option<String>,
+    /// Exits: Lesotho calendar days from the entry's date to the exit's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
+    pub days: Option<i64>,
+    /// Exits: whether the exit came after the last authorised day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overstayed: Option<bool>,
+}
+
+impl From<StayNote> for StayView {
+    fn from(note: StayNote) -> Self {
+        match note {
+            StayNote::Opened { ends_on } => Self {
+                permitted_until: Some(ends_on),
+                entered_at: None,
+                entered_poe: None,
+                days: None,
+                overstayed: None,
+            },
+            StayNote::Closed {
+                entered_at,
+                entered_poe,
+                ends_on,
+                days,
+                overstayed,
+            } => Self {
+                permitted_until: ends_on,
+                entered_at: Some(entered_at.and_utc()),
+                entered_poe: Some(entered_poe),
+                days: Some(days),
+                overstayed: Some(overstayed),
+            },
+        }
+    }
 }
 
 /// A recorded movement.
@@ -108,6 +182,20 @@ pub struct MovementView {
     /// Present when the traveller matched the watchlist.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertView>,
+    /// In the answer to recording (and to its replay) only: the stay that a visitor's entry
+    /// opens or that a visitor's exit closes. Absent for citizens and for an exit that closes
+    /// no recorded entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stay: Option<StayView>,
+}
+
+impl From<Recorded> for MovementView {
+    fn from(r: Recorded) -> Self {
+        let mut view = Self::from(r.row);
+        view.stay = r.stay.map(StayView::from);
+        view.alert = r.alert.map(AlertView::from);
+        view
+    }
 }
 
 impl From<MovementRow> for MovementView {
@@ -153,8 +241,19 @@ impl From<MovementRow> for MovementView {
             voided_at: r.voided_at.map(|t| t.and_utc()),
             voided_by: r.voided_by,
             void_reason: r.void_reason,
-            alert: r.alert_action.map(|action| AlertView { action }),
+            alert: None,
+            stay: None,
         }
+    }
+}
+
+impl MovementView {
+    /// The view of a movement with what the watchlist asked of the officer (for callers who
+    /// may know: the service answers `None` to the others).
+    pub fn with_alert(row: MovementRow, alert: Option<OfficerAlert>) -> Self {
+        let mut view = Self::from(row);
+        view.alert = alert.map(AlertView::from);
+        view
     }
 }
 
@@ -204,6 +303,9 @@ pub struct BatchItemResult {
     /// The watchlist's action, when the traveller matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertView>,
+    /// The stay a created visitor's entry opens or exit closes (see `MovementStay`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stay: Option<StayView>,
     /// Why it was rejected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -248,10 +350,12 @@ pub async fn record_one(
     let value: serde_json::Value = parse_json(&body)?;
     let outcomes = service::record(&state.ctx, &caller, vec![value]).await?;
     match outcomes.into_iter().next() {
-        Some(ItemOutcome::Created(row)) => {
-            Ok(HttpResponse::Created().json(MovementView::from(*row)))
+        Some(ItemOutcome::Created(recorded)) => {
+            Ok(HttpResponse::Created().json(MovementView::from(*recorded)))
         }
-        Some(ItemOutcome::Duplicate(row)) => Ok(HttpResponse::Ok().json(MovementView::from(*row))),
+        Some(ItemOutcome::Duplicate(recorded)) => {
+            Ok(HttpResponse::Ok().json(MovementView::from(*recorded)))
+        }
         Some(ItemOutcome::Rejected(errors)) => Err(errors.into()),
         Some(ItemOutcome::NotPosted(poe)) => {
             Err(Error::Forbidden(format!("you are not posted at {poe}")))
@@ -308,22 +412,25 @@ pub async fn record_batch(
             outside_hours: None,
             late: None,
             alert: None,
+            stay: None,
             errors: Vec::new(),
         };
         match outcome {
-            ItemOutcome::Created(row) => {
+            ItemOutcome::Created(recorded) => {
+                let Recorded { row, stay, alert } = *recorded;
                 response.created += 1;
+                item.stay = stay.map(StayView::from);
                 item.status = ItemStatus::Created;
                 item.sequence_anomaly = Some(row.sequence_anomaly);
                 item.outside_hours = Some(row.outside_hours);
                 item.late = Some(row.late);
-                item.alert = row.alert_action.clone().map(|action| AlertView { action });
+                item.alert = alert.map(AlertView::from);
                 item.id = Some(row.id);
             }
-            ItemOutcome::Duplicate(row) => {
+            ItemOutcome::Duplicate(recorded) => {
                 response.duplicates += 1;
                 item.status = ItemStatus::Duplicate;
-                item.id = Some(row.id);
+                item.id = Some(recorded.row.id);
             }
             ItemOutcome::Rejected(errors) => {
                 response.rejected += 1;
@@ -348,7 +455,8 @@ pub async fn record_batch(
     Ok(web::Json(response))
 }
 
-/// One movement: immigration at its POE; LRA at its POE when it has a vehicle.
+/// One movement: immigration at its POE; LRA at its POE when it has a vehicle (never its
+/// alert); police at its POE when it left a hit.
 #[utoipa::path(get, operation_id = "get_movement", path = "/api/v1/movements/{id}", tag = "movements", security(("bearer" = [])),
     params(("id" = String, Path, description = "Movement id")),
     responses((status = 200, body = MovementView), (status = 404, description = "No such movement at your posts", body = super::error::Problem)))]
@@ -357,8 +465,8 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<web::Json<MovementView>> {
-    let row = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
-    Ok(web::Json(row.into()))
+    let (row, alert) = service::read_one(&state.ctx, &caller, id.into_inner()).await?;
+    Ok(web::Json(MovementView::with_alert(row, alert)))
 }
 
 /// `GET /movements` filters and paging.
@@ -439,14 +547,21 @@ pub async fn list(
         after,
         limit,
     };
-    let page = service::list(&state.ctx, &caller, query).await?;
+    let (page, mut alerts) = service::list(&state.ctx, &caller, query).await?;
     let next_cursor = page
         .more
         .then(|| page.items.last())
         .flatten()
         .map(|r| super::cursor::encode(r.occurred_at, &r.id));
     Ok(web::Json(MovementPage {
-        items: page.items.into_iter().map(MovementView::from).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|r| {
+                let alert = alerts.remove(&r.id);
+                MovementView::with_alert(r, alert)
+            })
+            .collect(),
         next_cursor,
     }))
 }
@@ -479,6 +594,6 @@ pub async fn void(
     ApiJson(body): ApiJson<VoidRequest>,
 ) -> Result<web::Json<MovementView>> {
     let reason = VoidReason::parse(&body.reason)?;
-    let row = service::void(&state.ctx, &caller, id.into_inner(), reason).await?;
-    Ok(web::Json(row.into()))
+    let (row, alert) = service::void(&state.ctx, &caller, id.into_inner(), reason).await?;
+    Ok(web::Json(MovementView::with_alert(row, alert)))
 }

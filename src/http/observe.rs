@@ -37,9 +37,15 @@ pub async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let method = req.method().to_string();
-    let span =
-        tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
+    let method = super::metrics::method_label(req.method());
+    // The path as the client wrote it is client-controlled: clipped and escaped. The query
+    // string is never logged (it may carry personal data).
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %crate::telemetry::clip(req.method().as_str()),
+        path = %crate::telemetry::clip(req.path())
+    );
     let started = Instant::now();
     let mut res = next
         .call(req)
@@ -58,12 +64,12 @@ pub async fn observe(
     let status = res.status().as_u16();
     metrics::counter!(
         "crossings_http_requests_total",
-        "route" => route.clone(), "method" => method.clone(), "status" => status.to_string()
+        "route" => route.clone(), "method" => method, "status" => status.to_string()
     )
     .increment(1);
     metrics::histogram!(
         "crossings_http_request_duration_seconds",
-        "route" => route.clone(), "method" => method.clone()
+        "route" => route.clone(), "method" => method
     )
     .record(elapsed.as_secs_f64());
     span.in_scope(|| {

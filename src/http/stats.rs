@@ -84,10 +84,12 @@ pub struct MovementStats {
     /// Rows by bucket, then keys; buckets without movements are absent.
     #[schema(value_type = Vec<Object>, example = json!([{"bucket": "2026-01-02T00:00:00+02:00", "poe": "MSU", "count": 15231}]))]
     pub rows: RowsOut,
-    /// All matching non-voided movements, withheld cells included.
-    pub total: i64,
-    /// How many cells were withheld (counts from 1 to k-1 in a breakdown by nationality, sex
-    /// or age band).
+    /// All matching non-voided movements, withheld cells included; null when withheld
+    /// itself (a protected answer's total under k).
+    pub total: Option<i64>,
+    /// How many counts (cells and the total) were withheld in a protected answer (one broken
+    /// down or narrowed by nationality, sex or age band): counts from 1 to k-1, and cells
+    /// that could have been worked out from the total.
     pub suppressed_cells: i64,
     /// k: the smallest count shown in such a breakdown.
     pub min_cell_count: i64,
@@ -652,12 +654,12 @@ pub struct CitizenFlow {
     pub poe: Option<Vec<String>>,
     /// Buckets with any movement.
     pub rows: Vec<FlowRow>,
-    /// Total entries.
-    pub entries: i64,
-    /// Total exits.
-    pub exits: i64,
-    /// Total net (returnees).
-    pub net: i64,
+    /// Total entries (null when withheld).
+    pub entries: Option<i64>,
+    /// Total exits (null when withheld).
+    pub exits: Option<i64>,
+    /// Total net (returnees), when both totals are shown.
+    pub net: Option<i64>,
     /// Cells withheld.
     pub suppressed_cells: i64,
     /// k: the smallest count shown.
@@ -703,7 +705,7 @@ pub async fn citizen_flow(
             .collect(),
         entries: answer.entries,
         exits: answer.exits,
-        net: answer.entries - answer.exits,
+        net: answer.entries.zip(answer.exits).map(|(a, b)| a - b),
         suppressed_cells: answer.suppressed_cells,
         min_cell_count: state.settings().stats.min_cell_count,
     };

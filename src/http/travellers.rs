@@ -6,9 +6,10 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::ApiQuery;
+use super::extract::{ApiJson, ApiQuery};
 use super::movements::MovementView;
 use crate::app::AppState;
+use crate::domain::search::{SearchInput, TravellerQuery};
 use crate::domain::stays::overstayed;
 use crate::domain::time::{local_time, local_today};
 use crate::domain::traveller::{DocumentNumber, StateCode};
@@ -29,7 +30,8 @@ pub struct HistoryQuery {
     #[param(required = true, pattern = "^[ <-]*([A-Za-z0-9][ <-]*){1,20}$")]
     pub document_number: Option<String>,
     /// Why you look, recorded in the audit log: at most 500 characters; required of police,
-    /// with at least 5.
+    /// with at least 5. Kept for compatibility: prefer `POST /travellers/search`, which takes
+    /// the reason in its body (this one is never logged, but a URL travels through proxies).
     #[param(max_length = 500)]
     pub reason: Option<String>,
 }
@@ -129,19 +131,59 @@ pub async fn history(
         reason,
     )
     .await?;
+    Ok(web::Json(History::of(found, local_today())))
+}
+
+impl History {
+    fn of(mut found: service::History, today: NaiveDate) -> Self {
+        Self {
+            issuing_state: found.issuing_state,
+            document_number: found.document_number,
+            movements: found
+                .movements
+                .into_iter()
+                .map(|r| {
+                    let alert = found.alerts.remove(&r.id);
+                    MovementView::with_alert(r, alert)
+                })
+                .collect(),
+            stays: found
+                .stays
+                .into_iter()
+                .map(|s| StayView::of(s, today))
+                .collect(),
+        }
+    }
+}
+
+/// The documents a search found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResult {
+    /// Each document with its movements (oldest first) and stays; by person, the most
+    /// recently used document first, at most 50.
+    pub documents: Vec<History>,
+}
+
+/// Find a traveller by document, or by surname, given names and date of birth (names compare
+/// as person alerts do: case, spaces, hyphens, apostrophes and diacritics aside, given names in
+/// any order, one in common). The reason travels in the body, never in a URL, and is kept in
+/// the audit log with the search.
+#[utoipa::path(post, operation_id = "search_travellers", path = "/api/v1/travellers/search", tag = "travellers", request_body = SearchInput, security(("bearer" = [])),
+    responses((status = 200, body = SearchResult), (status = 422, description = "Neither a document nor a person, or police without a reason", body = super::error::Problem)))]
+pub async fn search(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<SearchInput>,
+) -> Result<web::Json<SearchResult>> {
+    let mut e = ValidationErrors::default();
+    let query = e.take("", TravellerQuery::parse(&body));
+    let reason = e.take("", service::lookup_reason(&caller, body.reason.as_deref()));
+    let (Some(query), Some(reason), true) = (query, reason, e.is_empty()) else {
+        return Err(e.into());
+    };
+    let found = service::search(&state.ctx, &caller, query, reason).await?;
     let today = local_today();
-    Ok(web::Json(History {
-        issuing_state: issuing_state.to_string(),
-        document_number: number.as_str().to_owned(),
-        movements: found
-            .movements
-            .into_iter()
-            .map(MovementView::from)
-            .collect(),
-        stays: found
-            .stays
-            .into_iter()
-            .map(|s| StayView::of(s, today))
-            .collect(),
+    Ok(web::Json(SearchResult {
+        documents: found.into_iter().map(|h| History::of(h, today)).collect(),
     }))
 }

@@ -29,6 +29,10 @@ pub struct UserView {
     pub poes: Vec<String>,
     /// May sign in.
     pub active: bool,
+    /// Must change the password at the next sign-in (it was set by an admin).
+    pub password_change_required: bool,
+    /// Signs in with a one-time code too.
+    pub mfa_enabled: bool,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -53,6 +57,8 @@ impl From<UserRow> for UserView {
                 .map(str::to_owned)
                 .collect(),
             active: u.active,
+            password_change_required: u.password_change_required,
+            mfa_enabled: u.totp_enabled,
             created_at: u.created_at.and_utc(),
             updated_at: u.updated_at.and_utc(),
         }
@@ -206,7 +212,25 @@ pub async fn update(
         roles,
         postings,
         active: body.active,
+        password_chosen_by_owner: false,
     };
     let row = service::update(&state.ctx, caller.actor(), id.into_inner(), patch).await?;
     Ok(web::Json(row.into()))
+}
+
+/// Turn an account's second factor off (a lost device), audited; its sessions are revoked,
+/// and it enrols again at its next sign-in if its role requires a second factor.
+#[utoipa::path(delete, operation_id = "reset_user_mfa", path = "/api/v1/users/{id}/mfa", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Second factor off"),
+        (status = 404, body = super::error::Problem),
+    ))]
+pub async fn reset_mfa(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<actix_web::HttpResponse> {
+    service::reset_mfa(&state.ctx, caller.actor(), id.into_inner()).await?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
 }

@@ -47,6 +47,14 @@ pub fn may_read_movement(principal: &Principal, has_vehicle: bool) -> bool {
     principal.has_role(Role::Immigration) || (principal.has_role(Role::Lra) && has_vehicle)
 }
 
+/// Whether the caller may know that a movement matched the watchlist (and what the post was
+/// asked to do): those who record, and the police. Never LRA alone (need to know).
+pub fn may_see_alerts(principal: &Principal) -> bool {
+    principal.has_role(Role::Immigration)
+        || principal.has_role(Role::Police)
+        || principal.has_role(Role::PoeSystem)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +123,12 @@ mod tests {
         assert!(may_read_movement(&officer(Role::Lra, &["MSU"]), true));
         assert!(!may_read_movement(&officer(Role::Lra, &["MSU"]), false));
         assert!(!may_read_movement(&officer(Role::Police, &["MSU"]), true));
+    }
+
+    #[test]
+    fn lra_never_sees_alerts() {
+        assert!(!may_see_alerts(&officer(Role::Lra, &["MSU"])));
+        assert!(may_see_alerts(&officer(Role::Immigration, &["MSU"])));
+        assert!(may_see_alerts(&officer(Role::Police, &["MSU"])));
     }
 }

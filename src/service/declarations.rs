@@ -4,12 +4,12 @@ use super::{Caller, Context};
 use crate::domain::audit::AuditEvent;
 use crate::domain::declaration::Declaration;
 use crate::domain::time;
-use crate::domain::validation::ValidationErrors;
 use crate::error::Result;
 use crate::store::{self, declarations::DeclarationRow};
 
 /// Records a declaration on a movement at the caller's posts; a movement without a vehicle is
-/// refused (422). Audited.
+/// not found (404), as one elsewhere is: LRA sees only movements with a vehicle, and must not
+/// learn that others exist. Audited.
 pub async fn create(
     ctx: &Context,
     caller: &Caller,
@@ -20,11 +20,7 @@ pub async fn create(
     ctx.write(move |c| {
         let m = super::movements::at_posts(c, &principal, &movement_id)?;
         if m.vehicle_registration.is_none() {
-            return Err(ValidationErrors::one(
-                "movement",
-                "has no vehicle: customs declarations are recorded on movements with a vehicle",
-            )
-            .into());
+            return Err(super::access::not_found("movement"));
         }
         let now = time::now();
         let row = DeclarationRow {

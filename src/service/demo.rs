@@ -40,6 +40,7 @@ pub struct DemoReport {
 /// travellers on the watchlist, and records `days` days of traffic ending now (about
 /// `per_day` movements a day) through the same path as the API.
 pub async fn run(ctx: &Context, days: u32, per_day: u32) -> Result<DemoReport> {
+    may_run(ctx).await?;
     let mut logins = Vec::new();
     for (role, name, poes) in [
         (Role::Admin, "demo.admin", "*"),
@@ -70,7 +71,7 @@ pub async fn run(ctx: &Context, days: u32, per_day: u32) -> Result<DemoReport> {
         principal: Principal {
             identity: Identity::System {
                 id: run_tag.clone(),
-                client_id: "demo-generator".to_owned(),
+                client_id: GENERATOR.to_owned(),
             },
             roles: RoleSet::only(Role::PoeSystem),
             postings: Postings::All,
@@ -102,7 +103,7 @@ pub async fn run(ctx: &Context, days: u32, per_day: u32) -> Result<DemoReport> {
             let outcomes = recording::record(ctx, &generator, items).await?;
             recorded += outcomes
                 .iter()
-                .filter(|o| matches!(o, ItemOutcome::Created(_)))
+                .filter(|o| matches!(o, ItemOutcome::Created(..)))
                 .count();
         }
     }
@@ -143,6 +144,41 @@ async fn watch(ctx: &Context, person: u32, by_document: bool) -> Result<()> {
     Ok(())
 }
 
+/// The demo writes accounts (an admin among them) and traffic: it refuses a production
+/// deployment, and any database holding movements or accounts it did not make (the
+/// bootstrap admin aside).
+pub async fn may_run(ctx: &Context) -> Result<()> {
+    if ctx.settings.environment == crate::config::Environment::Production {
+        return Err(Error::Forbidden(
+            "the demo does not run with CROSSINGS_ENV=production".to_owned(),
+        ));
+    }
+    let generator = format!("poe-system:{GENERATOR}");
+    let (foreign_movements, users) = ctx
+        .read(move |c| {
+            Ok((
+                crate::store::movements::count_not_recorded_by(c, &generator)?,
+                crate::store::users::list(c)?,
+            ))
+        })
+        .await?;
+    let foreign_users: Vec<String> = users
+        .into_iter()
+        .map(|u| u.username)
+        .filter(|u| u != "admin" && !u.starts_with("demo."))
+        .collect();
+    if foreign_movements > 0 || !foreign_users.is_empty() {
+        return Err(Error::Conflict(format!(
+            "the demo runs only on a database it made: this one holds {foreign_movements} movement(s) and {} account(s) it did not make; use an empty database",
+            foreign_users.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The client id of the demo's traffic generator.
+const GENERATOR: &str = "demo-generator";
+
 async fn upsert_user(
     ctx: &Context,
     role: Role,
@@ -157,11 +193,13 @@ async fn upsert_user(
                 roles: Some(RoleSet::only(role)),
                 postings: Some(Postings::parse(&[poes.to_owned()])?),
                 active: Some(true),
+                // Demo accounts are the demo's own, printed for whoever runs it.
+                password_chosen_by_owner: true,
             };
             users::update(ctx, Actor::command_line(), user.id, patch).await?;
         }
         None => {
-            let user = NewUser::parse(
+            let mut user = NewUser::parse(
                 name,
                 password,
                 &[role.as_str().to_owned()],
@@ -169,6 +207,7 @@ async fn upsert_user(
                 true,
             )
             .map_err(Error::from)?;
+            user.password_change_required = false;
             users::create(ctx, Actor::command_line(), user).await?;
         }
     }

@@ -14,6 +14,7 @@ pub mod context;
 pub mod declarations;
 pub mod demo;
 pub mod group_commit;
+pub mod hit_stream;
 pub mod movements;
 pub mod poe_systems;
 pub mod poes;

@@ -18,19 +18,19 @@ use super::{Caller, Context};
 use crate::auth::Principal;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::movement::{Direction, MovementInput, NewMovement, Rules, VoidReason};
+use crate::domain::names::FoldedName;
 use crate::domain::paging::{Page, PageSize};
 use crate::domain::poe::{Poe, PoeCode};
 use crate::domain::stats::{self, Counted};
-use crate::domain::stays::{self, StayRules};
+use crate::domain::stays::{self, StayKind, StayNote, StayRules};
 use crate::domain::time;
 use crate::domain::timeline::{self, Timeline};
-use crate::domain::traveller::person_key;
 use crate::domain::validation::{ValidationErrors, from_json_value};
-use crate::domain::watchlist::most_urgent;
+use crate::domain::watchlist::{Candidate, OfficerAlert};
 use crate::error::{Error, Result};
 use crate::store::movements::{self as rows, ListFilter, MovementRow, Span};
 use crate::store::stays::StayRow;
-use crate::store::watchlist::HitRow;
+use crate::store::watchlist::NewHit;
 use crate::store::{self, DbConnection, StoreError, StoreResult};
 
 impl AtPost for MovementRow {
@@ -39,13 +39,24 @@ impl AtPost for MovementRow {
     }
 }
 
+/// A recorded movement, with what its answer says of the stay it opens or closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The movement.
+    pub row: MovementRow,
+    /// A visitor's entry: the stay's end; a visitor's exit that closes a stay: its length.
+    pub stay: Option<StayNote>,
+    /// What the watchlist asks of the officer, when the movement matched an alert.
+    pub alert: Option<OfficerAlert>,
+}
+
 /// What became of one submitted movement.
 #[derive(Debug, Clone)]
 pub enum ItemOutcome {
     /// Recorded now.
-    Created(Box<MovementRow>),
+    Created(Box<Recorded>),
     /// A replay of a recorded movement: the original.
-    Duplicate(Box<MovementRow>),
+    Duplicate(Box<Recorded>),
     /// Refused, with every reason.
     Rejected(ValidationErrors),
     /// The key was used before with another payload.
@@ -97,16 +108,30 @@ pub async fn record(
         };
         let batch: Vec<NewMovement> = valid.iter().map(|(_, m)| m.clone()).collect();
         let recorded = record_with_retry(ctx, sender, batch, caller.actor(), registry).await?;
+        // Committed: announce the hits to this process's streams (SQLite; on PostgreSQL the
+        // NOTIFY sent in the transaction reaches every node). Never waits, never fails.
+        if ctx.db.backend() == store::Backend::Sqlite {
+            let hit_ids: Vec<String> = recorded
+                .iter()
+                .flat_map(|o| match o {
+                    Outcome::Created(_, hits) => hits.iter().map(|(id, _)| id.clone()).collect(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            ctx.hits.announce(hit_ids);
+        }
         for ((i, _), outcome) in valid.iter().zip(recorded) {
             outcomes[*i] = Some(match outcome {
-                Outcome::Created(row, alerts) => {
+                Outcome::Created(recorded, hits) => {
+                    let row = &recorded.row;
                     metrics::counter!("crossings_movements_recorded_total",
                         "poe" => row.poe.to_string(), "direction" => row.direction.as_str())
                     .increment(1);
-                    for alert_id in &alerts {
+                    for (hit_id, alert_id) in &hits {
                         // Enough for the police to act on; no personal data in the log.
                         tracing::warn!(
                             movement_id = %row.id,
+                            hit_id = %hit_id,
                             alert_id = %alert_id,
                             poe = %row.poe,
                             action = row.alert_action.as_deref().unwrap_or(""),
@@ -115,11 +140,11 @@ pub async fn record(
                         metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.to_string())
                             .increment(1);
                     }
-                    ItemOutcome::Created(row)
+                    ItemOutcome::Created(recorded)
                 }
-                Outcome::Duplicate(row) => {
+                Outcome::Duplicate(recorded) => {
                     metrics::counter!("crossings_movements_duplicate_total").increment(1);
-                    ItemOutcome::Duplicate(row)
+                    ItemOutcome::Duplicate(recorded)
                 }
                 Outcome::Conflict { existing_id } => ItemOutcome::Conflict { existing_id },
             });
@@ -335,10 +360,10 @@ pub(super) fn record_singles(ctx: &Context, singles: &[Single]) -> Result<Vec<Ou
 /// What became of one movement of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Outcome {
-    /// Recorded now, with the ids of the watchlist alerts it matched.
-    Created(Box<MovementRow>, Vec<String>),
-    /// Recorded before with the same payload: the original.
-    Duplicate(Box<MovementRow>),
+    /// Recorded now (with what the officer is told), and the (hit, alert) ids of every match.
+    Created(Box<Recorded>, Vec<(String, String)>),
+    /// Recorded before with the same payload: the original (and its alert, as first answered).
+    Duplicate(Box<Recorded>),
     /// The key was used before with another payload.
     Conflict {
         /// The movement recorded under that key.
@@ -374,7 +399,11 @@ fn record_batch(
         let hash = m.payload_hash();
         if let Some(existing) = recorded.get(&(key.0.to_owned(), key.1.to_owned())) {
             outcomes[i] = Some(if existing.payload_hash == hash {
-                Outcome::Duplicate(Box::new(existing.clone()))
+                Outcome::Duplicate(Box::new(Recorded {
+                    stay: stay_note_stored(conn, existing)?,
+                    row: existing.clone(),
+                    alert: None,
+                }))
             } else {
                 Outcome::Conflict {
                     existing_id: existing.id.clone(),
@@ -405,7 +434,8 @@ fn record_batch(
     rows::lock_documents(conn, fresh.iter().map(MovementRow::document))?;
     let stays = apply_timelines(conn, &mut fresh, &ctx.stay_rules)?;
     rows::insert_rows(conn, &fresh)?;
-    store::watchlist::insert_hits(conn, &hits)?;
+    let new_hits: Vec<NewHit> = hits.iter().map(|(h, _)| h.clone()).collect();
+    store::watchlist::insert_hits(conn, &new_hits)?;
     store::stays::upsert(conn, &stays)?;
     let events: Vec<AuditEvent> = fresh
         .iter()
@@ -413,19 +443,51 @@ fn record_batch(
         .collect();
     from.audit(conn, &fresh_items, ctx.recorded_at, &events)?;
 
-    for (i, r) in repeats {
-        outcomes[i] = Some(Outcome::Duplicate(Box::new(fresh[r].clone())));
+    // Replays answer the alert they were first answered with.
+    let replayed_with_alert: Vec<&str> = recorded
+        .values()
+        .filter(|r| r.alert_action.is_some())
+        .map(|r| r.id.as_str())
+        .collect();
+    let replayed_alerts = store::watchlist::officer_alerts(conn, &replayed_with_alert)?;
+    for o in outcomes.iter_mut().flatten() {
+        if let Outcome::Duplicate(recorded) = o {
+            recorded.alert = replayed_alerts.get(&recorded.row.id).cloned();
+        }
     }
-    let mut hit_alerts: HashMap<&str, Vec<String>> = HashMap::new();
-    for h in &hits {
-        hit_alerts
-            .entry(h.movement_id.as_str())
-            .or_default()
-            .push(h.alert_id.clone());
+    let mut hit_alerts: HashMap<&str, MovementHits> = HashMap::new();
+    for (h, category) in &hits {
+        let entry = hit_alerts.entry(h.movement_id.as_str()).or_default();
+        entry.1.push((h.id.clone(), h.alert_id.clone()));
+        if entry
+            .0
+            .as_ref()
+            .is_none_or(|a| h.action.urgency() > a.action.urgency())
+        {
+            entry.0 = Some(OfficerAlert {
+                hit_id: h.id.clone(),
+                action: h.action,
+                category: *category,
+            });
+        }
+    }
+    for (i, r) in repeats {
+        let alert = hit_alerts
+            .get(fresh[r].id.as_str())
+            .and_then(|(a, _)| a.clone());
+        outcomes[i] = Some(Outcome::Duplicate(Box::new(Recorded {
+            stay: stay_note(&fresh[r].id, &stays),
+            row: fresh[r].clone(),
+            alert,
+        })));
     }
     for (i, row) in fresh_items.into_iter().zip(fresh) {
-        let alerts = hit_alerts.remove(row.id.as_str()).unwrap_or_default();
-        outcomes[i] = Some(Outcome::Created(Box::new(row), alerts));
+        let (alert, matched) = hit_alerts.remove(row.id.as_str()).unwrap_or_default();
+        let stay = stay_note(&row.id, &stays);
+        outcomes[i] = Some(Outcome::Created(
+            Box::new(Recorded { row, stay, alert }),
+            matched,
+        ));
     }
     outcomes
         .into_iter()
@@ -435,49 +497,96 @@ fn record_batch(
         .collect()
 }
 
-/// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch),
-/// sets the most urgent action on each that matched, and answers the hits to store.
+/// What the answer to recording movement `id` says of the visit it opens or closes, from the
+/// stays as they now stand (`stays` holds every stay the movement opens or closes).
+fn stay_note(id: &str, stays: &[StayRow]) -> Option<StayNote> {
+    let visits = || stays.iter().filter(|s| s.kind == StayKind::Visit.as_str());
+    if let Some(opened) = visits().find(|s| s.opening_id == id) {
+        return opened.ends_on.map(|ends_on| StayNote::Opened { ends_on });
+    }
+    visits()
+        .find(|s| s.closing_id.as_deref() == Some(id))
+        .and_then(|closed| {
+            closed.closed_on.map(|closed_on| {
+                StayNote::closed(
+                    closed.opened_at,
+                    closed.opened_poe.clone(),
+                    closed.ends_on,
+                    closed_on,
+                )
+            })
+        })
+}
+
+/// [`stay_note`] of a movement recorded before (a replay), from the stored stays of its
+/// document.
+fn stay_note_stored(conn: &mut DbConnection, row: &MovementRow) -> StoreResult<Option<StayNote>> {
+    if row.voided_at.is_some() {
+        return Ok(None);
+    }
+    let (state, number) = row.document();
+    let stays = store::stays::of_document(conn, state, number)?;
+    Ok(stay_note(&row.id, &stays))
+}
+
+/// Per movement: what its officer is told, and the (hit, alert) ids of every match.
+type MovementHits = (Option<OfficerAlert>, Vec<(String, String)>);
+
+/// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch:
+/// by document number, and person alerts by date of birth, whose names are then compared
+/// tolerantly here), sets the most urgent action on each that matched, and answers the hits to
+/// store with their alerts' categories.
 fn check_watchlist(
     conn: &mut DbConnection,
     fresh: &mut [MovementRow],
     ctx: &RecordContext<'_>,
-) -> StoreResult<Vec<HitRow>> {
+) -> StoreResult<Vec<(NewHit, crate::domain::watchlist::Category)>> {
     if fresh.is_empty() {
         return Ok(Vec::new());
     }
     let mut numbers: Vec<String> = fresh.iter().map(|r| r.document_number.clone()).collect();
     numbers.sort_unstable();
     numbers.dedup();
-    let person_key_of = |r: &MovementRow| person_key(&r.surname, &r.given_names, r.date_of_birth);
-    let mut people: Vec<String> = fresh.iter().map(person_key_of).collect();
-    people.sort_unstable();
-    people.dedup();
-    let live = store::watchlist::live_matches(conn, &numbers, &people, ctx.recorded_at)?;
+    let mut births: Vec<chrono::NaiveDate> = fresh.iter().map(|r| r.date_of_birth).collect();
+    births.sort_unstable();
+    births.dedup();
+    let live = store::watchlist::live_matches(conn, &numbers, &births, ctx.recorded_at)?;
     if live.is_empty() {
         return Ok(Vec::new());
     }
     let mut hits = Vec::new();
     for row in fresh.iter_mut() {
-        let key = person_key_of(row);
         let (state, number) = row.document();
-        let matched: Vec<_> = live
+        let candidate = Candidate {
+            issuing_state: state,
+            document_number: number,
+            name: FoldedName::new(&row.surname, &row.given_names),
+            date_of_birth: row.date_of_birth,
+        };
+        let mut matched: Vec<_> = live
             .iter()
-            .filter(|alert| alert.matches(state, number, &key))
+            .filter(|alert| alert.matches(&candidate).is_some())
             .collect();
-        row.alert_action =
-            most_urgent(matched.iter().map(|a| a.action)).map(|a| a.as_str().to_owned());
+        // One alert found by both look-ups is one match.
+        matched.sort_by(|a, b| a.alert_id.cmp(&b.alert_id));
+        matched.dedup_by(|a, b| a.alert_id == b.alert_id);
+        // The most urgent first: its hit is the one the officer is shown.
+        matched.sort_by_key(|a| std::cmp::Reverse(a.action.urgency()));
+        row.alert_action = matched.first().map(|a| a.action.as_str().to_owned());
         for alert in matched {
-            hits.push(HitRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                alert_id: alert.alert_id.clone(),
-                movement_id: row.id.clone(),
-                poe: row.poe.clone(),
-                occurred_at: row.occurred_at,
-                action: alert.action,
-                created_at: ctx.recorded_at,
-                acknowledged_at: None,
-                acknowledged_by: None,
-            });
+            hits.push((
+                NewHit {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    alert_id: alert.alert_id.clone(),
+                    movement_id: row.id.clone(),
+                    poe: row.poe.clone(),
+                    occurred_at: row.occurred_at,
+                    action: alert.action,
+                    created_at: ctx.recorded_at,
+                    seq: None,
+                },
+                alert.category,
+            ));
         }
     }
     Ok(hits)
@@ -621,26 +730,52 @@ pub(super) fn readable(
     id: &str,
 ) -> Result<MovementRow> {
     let row = at_posts(c, principal, id)?;
-    if access::may_read_movement(principal, row.vehicle_registration.is_some()) {
+    if access::may_read_movement(principal, row.vehicle_registration.is_some())
+        || (principal.has_role(crate::domain::user::Role::Police)
+            && store::watchlist::movement_has_hit(c, id)?)
+    {
         Ok(row)
     } else {
         Err(access::not_found("movement"))
     }
 }
 
-/// Reads one movement at the caller's posts (LRA: one with a vehicle), writing the read to
-/// the audit log.
-pub async fn read_one(ctx: &Context, caller: &Caller, id: String) -> Result<MovementRow> {
+/// What the watchlist asked of the officers about these movements, for a caller who may know
+/// (never LRA alone: [`access::may_see_alerts`]).
+pub(super) fn alerts_for(
+    c: &mut DbConnection,
+    principal: &Principal,
+    rows: &[MovementRow],
+) -> StoreResult<HashMap<String, OfficerAlert>> {
+    if !access::may_see_alerts(principal) {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.alert_action.is_some())
+        .map(|r| r.id.as_str())
+        .collect();
+    store::watchlist::officer_alerts(c, &ids)
+}
+
+/// Reads one movement at the caller's posts (LRA: one with a vehicle; police: one that left a
+/// hit), writing the read to the audit log; with its alert for those who may know.
+pub async fn read_one(
+    ctx: &Context,
+    caller: &Caller,
+    id: String,
+) -> Result<(MovementRow, Option<OfficerAlert>)> {
     let (principal, actor) = (caller.principal.clone(), caller.actor());
     ctx.write(move |c| {
         let row = readable(c, &principal, &id)?;
+        let alert = alerts_for(c, &principal, std::slice::from_ref(&row))?.remove(&row.id);
         store::audit::append(
             c,
             &actor,
             time::now(),
             &[AuditEvent::new("movement.read", format!("movement:{id}"))],
         )?;
-        Ok(row)
+        Ok((row, alert))
     })
     .await
 }
@@ -663,8 +798,12 @@ pub struct ListQuery {
 }
 
 /// Movements at the caller's posts, oldest first, keyset-paged; LRA officers see only
-/// movements with a vehicle. Audited.
-pub async fn list(ctx: &Context, caller: &Caller, q: ListQuery) -> Result<Page<MovementRow>> {
+/// movements with a vehicle (and never an alert). Audited.
+pub async fn list(
+    ctx: &Context,
+    caller: &Caller,
+    q: ListQuery,
+) -> Result<(Page<MovementRow>, HashMap<String, OfficerAlert>)> {
     if let (Some(f), Some(t)) = (q.from, q.to) {
         if f >= t {
             return Err(ValidationErrors::one("from", "must be before `to`").into());
@@ -687,22 +826,23 @@ pub async fn list(ctx: &Context, caller: &Caller, q: ListQuery) -> Result<Page<M
             .has_role(crate::domain::user::Role::Immigration),
         after: q.after,
     };
-    let actor = caller.actor();
+    let (actor, principal) = (caller.actor(), caller.principal.clone());
     let limit = q.limit;
-    let mut items = ctx
+    let (mut items, alerts) = ctx
         .write(move |c| {
             let found = rows::list(c, &filter, limit.probe())?;
+            let alerts = alerts_for(c, &principal, &found)?;
             store::audit::append(
                 c,
                 &actor,
                 time::now(),
                 &[AuditEvent::new("movement.list", description)],
             )?;
-            Ok(found)
+            Ok((found, alerts))
         })
         .await?;
     let more = limit.cut(&mut items);
-    Ok(Page { items, more })
+    Ok((Page { items, more }, alerts))
 }
 
 /// Voids a movement at the caller's posts: final; the original stays, showing who voided it,
@@ -712,7 +852,7 @@ pub async fn void(
     caller: &Caller,
     id: String,
     reason: VoidReason,
-) -> Result<MovementRow> {
+) -> Result<(MovementRow, Option<OfficerAlert>)> {
     let (principal, actor, by) = (caller.principal.clone(), caller.actor(), caller.name());
     let rules = stay_rules(&ctx.settings.stays);
     let row = ctx
@@ -734,10 +874,12 @@ pub async fn void(
                     Some(reason.as_str().to_owned()),
                 )],
             )?;
-            Ok(rows::by_id(c, &id)?.ok_or(StoreError::NotFound)?)
+            let row = rows::by_id(c, &id)?.ok_or(StoreError::NotFound)?;
+            let alert = alerts_for(c, &principal, std::slice::from_ref(&row))?.remove(&row.id);
+            Ok((row, alert))
         })
         .await?;
-    metrics::counter!("crossings_movements_voided_total", "poe" => row.poe.to_string())
+    metrics::counter!("crossings_movements_voided_total", "poe" => row.0.poe.to_string())
         .increment(1);
     Ok(row)
 }

@@ -8,7 +8,7 @@ use super::Context;
 use crate::config::StatsSettings;
 use crate::domain::poe::PoeCode;
 use crate::domain::stats::{
-    Counted, DimSet, Dimension, Grain, Interval, Piece, cuboid_for, plan, suppress,
+    Counted, DimSet, Dimension, Grain, Interval, Piece, cuboid_for, disclose, max_values, plan,
 };
 use crate::domain::time::{local_time, start_of_local_day, utc_of_local};
 use crate::domain::validation::ValidationErrors;
@@ -52,7 +52,65 @@ impl MovementQuery {
                 ),
             ));
         }
+        if self.is_protected() {
+            let mut errors = ValidationErrors::default();
+            for (field, t) in [("from", self.from), ("to", self.to)] {
+                if !Grain::Day.is_boundary(local_time(t)) {
+                    errors.push(
+                        field,
+                        "must be a whole local day (00:00 Lesotho time) when the answer is broken down or narrowed by nationality, sex or age band",
+                    );
+                }
+            }
+            errors.into_result(())?;
+        }
         Ok(())
+    }
+
+    /// At most how many cells the answer can have: buckets times the values each grouped
+    /// dimension can take (only those filtered for, when filtered).
+    pub fn max_cells(&self, posts: usize) -> u64 {
+        let days = u64::try_from((self.to - self.from).num_days()).unwrap_or(0);
+        let buckets = match self.interval {
+            Interval::Hour => u64::try_from((self.to - self.from).num_hours()).unwrap_or(0) + 2,
+            Interval::Day => days + 2,
+            Interval::Week => days / 7 + 2,
+            Interval::Month => days / 28 + 2,
+        };
+        self.group_by.iter().fold(buckets, |n, d| {
+            let bound = max_values(*d, posts);
+            let values = self
+                .filters
+                .iter()
+                .find(|(f, _)| f == d)
+                .map_or(bound, |(_, allowed)| {
+                    bound.min(u64::try_from(allowed.len()).unwrap_or(u64::MAX))
+                });
+            n.saturating_mul(values.max(1))
+        })
+    }
+
+    /// Refuses (422, naming `stats.max_cells`) an answer that could have more cells than
+    /// allowed, before it runs.
+    pub fn check_size(&self, limits: &StatsSettings, posts: usize) -> Result<()> {
+        let cells = self.max_cells(posts);
+        if cells > limits.max_cells {
+            return Err(ValidationErrors::one(
+                "group_by",
+                format!(
+                    "the answer could have up to {cells} cells, over stats.max_cells = {}: ask for a shorter range, a coarser interval, fewer dimensions or filter them",
+                    limits.max_cells
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Whether the answer is protected: broken down or narrowed by a dimension that could
+    /// single a person out (nationality, sex, age band).
+    pub fn is_protected(&self) -> bool {
+        !self.sensitive().is_empty()
     }
 
     fn group(&self) -> DimSet {
@@ -100,8 +158,8 @@ pub struct StatsRow {
 pub struct StatsAnswer {
     /// Rows by bucket, then keys; buckets without movements are absent.
     pub rows: Vec<StatsRow>,
-    /// Every matching movement, withheld cells included.
-    pub total: i64,
+    /// Every matching movement, withheld cells included; `None` when withheld itself.
+    pub total: Option<i64>,
     /// How many cells were withheld.
     pub suppressed_cells: i64,
 }
@@ -192,32 +250,37 @@ pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreR
     Ok(merged)
 }
 
-/// Answers `q` (its span checked against the settings' limits) with small cells withheld.
+/// Answers `q` (its span and size checked against the settings' limits first); a protected
+/// answer goes through disclosure control ([`disclose`]).
 pub async fn movements(ctx: &Context, q: MovementQuery) -> Result<StatsAnswer> {
     let settings = &ctx.settings.stats;
     q.validate(settings)?;
-    let k = settings.min_cell_count;
+    let posts = ctx.registry.get(&ctx.db).await?.len();
+    q.check_size(settings, posts)?;
     let query = q.clone();
-    let sums = ctx.read(move |c| Ok(count(c, &query)?)).await?;
-    let sensitive = q.sensitive();
-    let mut answer = StatsAnswer {
-        rows: Vec::with_capacity(sums.len()),
-        total: 0,
-        suppressed_cells: 0,
+    let sums = ctx.stats_read(move |c| Ok(count(c, &query)?)).await?;
+    let counts: Vec<i64> = sums.iter().map(|(_, n)| *n).collect();
+    let (cells, total, suppressed_cells) = if q.is_protected() {
+        let d = disclose(&counts, settings.min_cell_count);
+        (d.cells, d.total, d.suppressed)
+    } else {
+        let total = counts.iter().sum();
+        (counts.into_iter().map(Some).collect(), Some(total), 0)
     };
-    for ((bucket, keys), n) in sums {
-        answer.total += n;
-        let shown = suppress(n, sensitive, k);
-        if shown.is_none() {
-            answer.suppressed_cells += 1;
-        }
-        answer.rows.push(StatsRow {
+    let rows = sums
+        .into_iter()
+        .zip(cells)
+        .map(|(((bucket, keys), _), count)| StatsRow {
             bucket,
             keys,
-            count: shown,
-        });
-    }
-    Ok(answer)
+            count,
+        })
+        .collect();
+    Ok(StatsAnswer {
+        rows,
+        total,
+        suppressed_cells,
+    })
 }
 
 /// One POE on one day.
@@ -392,11 +455,11 @@ pub struct CitizenFlow {
     pub nationality: String,
     /// Buckets with any movement.
     pub buckets: Vec<FlowBucket>,
-    /// Total entries.
-    pub entries: i64,
-    /// Total exits.
-    pub exits: i64,
-    /// How many cells were withheld.
+    /// Total entries (`None` when withheld).
+    pub entries: Option<i64>,
+    /// Total exits (`None` when withheld).
+    pub exits: Option<i64>,
+    /// How many counts were withheld.
     pub suppressed_cells: i64,
 }
 
@@ -425,9 +488,8 @@ pub async fn citizen_flow(
         filters,
     };
     query.validate(&ctx.settings.stats)?;
-    let sums = ctx.read(move |c| Ok(count(c, &query)?)).await?;
+    let sums = ctx.stats_read(move |c| Ok(count(c, &query)?)).await?;
     let k = ctx.settings.stats.min_cell_count;
-    let sensitive = DimSet::of(&[Dimension::Nationality]);
     let mut by_bucket: std::collections::BTreeMap<NaiveDateTime, (i64, i64)> = Default::default();
     for ((bucket, keys), n) in sums {
         let e = by_bucket.entry(bucket).or_default();
@@ -437,27 +499,27 @@ pub async fn citizen_flow(
             e.1 += n
         }
     }
-    let mut flow = CitizenFlow {
+    // Narrowed by nationality: protected. Entries and exits are two series, each with its
+    // total; each goes through disclosure control on its own.
+    let entries: Vec<i64> = by_bucket.values().map(|(e, _)| *e).collect();
+    let exits: Vec<i64> = by_bucket.values().map(|(_, x)| *x).collect();
+    let (shown_entries, shown_exits) = (disclose(&entries, k), disclose(&exits, k));
+    let flow = CitizenFlow {
         nationality: home,
-        buckets: Vec::with_capacity(by_bucket.len()),
-        entries: 0,
-        exits: 0,
-        suppressed_cells: 0,
+        buckets: by_bucket
+            .keys()
+            .zip(shown_entries.cells.iter().zip(&shown_exits.cells))
+            .map(|(bucket, (entries, exits))| FlowBucket {
+                bucket: *bucket,
+                entries: *entries,
+                exits: *exits,
+                net: entries.zip(*exits).map(|(a, b)| a - b),
+            })
+            .collect(),
+        entries: shown_entries.total,
+        exits: shown_exits.total,
+        suppressed_cells: shown_entries.suppressed + shown_exits.suppressed,
     };
-    for (bucket, (entries, exits)) in by_bucket {
-        flow.entries += entries;
-        flow.exits += exits;
-        let shown_entries = suppress(entries, sensitive, k);
-        let shown_exits = suppress(exits, sensitive, k);
-        flow.suppressed_cells +=
-            i64::from(shown_entries.is_none()) + i64::from(shown_exits.is_none());
-        flow.buckets.push(FlowBucket {
-            bucket,
-            entries: shown_entries,
-            exits: shown_exits,
-            net: shown_entries.zip(shown_exits).map(|(a, b)| a - b),
-        });
-    }
     Ok(flow)
 }
 

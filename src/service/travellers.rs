@@ -1,23 +1,37 @@
 //! A traveller's national history: every movement of one document and its stays, for
 //! immigration and police (police state a reason, which the audit log keeps with the read).
 
+use std::collections::{BTreeMap, HashMap};
+
 use super::{Caller, Context};
 use crate::domain::audit::AuditEvent;
+use crate::domain::names::FoldedName;
+use crate::domain::search::TravellerQuery;
 use crate::domain::time;
 use crate::domain::traveller::{DocumentNumber, StateCode};
 use crate::domain::user::Role;
 use crate::domain::validation::ValidationErrors;
+use crate::domain::watchlist::OfficerAlert;
 use crate::error::Result;
 use crate::store::{self, movements::MovementRow, stays::StayRow};
 
 /// A document's history.
 #[derive(Debug)]
 pub struct History {
+    /// Issuing state.
+    pub issuing_state: String,
+    /// Number.
+    pub document_number: String,
     /// Every movement, oldest first, at every POE; voided ones marked.
     pub movements: Vec<MovementRow>,
     /// Stays (visitors) or trips abroad (citizens), oldest first.
     pub stays: Vec<StayRow>,
+    /// What the watchlist asked of the officers, per movement id.
+    pub alerts: HashMap<String, OfficerAlert>,
 }
+
+/// Most documents one search by person answers.
+pub const MAX_DOCUMENTS: usize = 50;
 
 /// Why someone looks: required of police (at least 5 characters), at most 500 for anyone.
 /// Errors name `reason`.
@@ -54,11 +68,12 @@ pub async fn history(
     number: DocumentNumber,
     reason: Option<String>,
 ) -> Result<History> {
-    let actor = caller.actor();
+    let (actor, principal) = (caller.actor(), caller.principal.clone());
     let (st, num) = (issuing_state.to_string(), number.as_str().to_owned());
     ctx.write(move |c| {
         let movements = store::movements::of_document(c, &st, &num)?;
         let stays = store::stays::of_document(c, &st, &num)?;
+        let alerts = super::movements::alerts_for(c, &principal, &movements)?;
         store::audit::append(
             c,
             &actor,
@@ -69,7 +84,102 @@ pub async fn history(
                 reason,
             )],
         )?;
-        Ok(History { movements, stays })
+        Ok(History {
+            issuing_state: st,
+            document_number: num,
+            movements,
+            stays,
+            alerts,
+        })
+    })
+    .await
+}
+
+/// The documents a search finds, each with every movement (oldest first) and stay: one
+/// document, or every document whose holder has the same date of birth and a name that
+/// compares equal (case, spaces, hyphens, apostrophes, diacritics; given names in any order),
+/// at most [`MAX_DOCUMENTS`], most recently used first. Audited with what was looked for and
+/// the reason (checked with [`lookup_reason`]).
+pub async fn search(
+    ctx: &Context,
+    caller: &Caller,
+    query: TravellerQuery,
+    reason: Option<String>,
+) -> Result<Vec<History>> {
+    let (actor, principal) = (caller.actor(), caller.principal.clone());
+    ctx.write(move |c| {
+        let (documents, object) = match &query {
+            TravellerQuery::Document {
+                issuing_state,
+                document_number,
+            } => (
+                vec![(
+                    issuing_state.to_string(),
+                    document_number.as_str().to_owned(),
+                )],
+                format!("document:{issuing_state}/{}", document_number.as_str()),
+            ),
+            TravellerQuery::Person {
+                surname,
+                given_names,
+                date_of_birth,
+                nationality,
+            } => {
+                let wanted = FoldedName::new(surname.as_str(), given_names.as_str());
+                // Per document, when it was last used.
+                let mut found: BTreeMap<(String, String), chrono::NaiveDateTime> = BTreeMap::new();
+                for m in store::movements::born_on(c, *date_of_birth)? {
+                    let same_nationality = nationality.as_ref().is_none_or(|n| *n == m.nationality);
+                    if same_nationality
+                        && wanted.matches(&FoldedName::new(&m.surname, &m.given_names))
+                    {
+                        let last = found
+                            .entry((m.issuing_state.to_string(), m.document_number.clone()))
+                            .or_insert(m.occurred_at);
+                        *last = (*last).max(m.occurred_at);
+                    }
+                }
+                let mut documents: Vec<_> = found.into_iter().collect();
+                documents.sort_by_key(|d| std::cmp::Reverse(d.1));
+                documents.truncate(MAX_DOCUMENTS);
+                (
+                    documents.into_iter().map(|(d, _)| d).collect(),
+                    format!(
+                        "person:{}/{}/{}{}",
+                        surname.as_str(),
+                        given_names.as_str(),
+                        date_of_birth,
+                        nationality
+                            .as_ref()
+                            .map(|n| format!("/{n}"))
+                            .unwrap_or_default()
+                    ),
+                )
+            }
+        };
+        let mut out = Vec::with_capacity(documents.len());
+        for (st, num) in documents {
+            let movements = store::movements::of_document(c, &st, &num)?;
+            if movements.is_empty() {
+                continue;
+            }
+            let stays = store::stays::of_document(c, &st, &num)?;
+            let alerts = super::movements::alerts_for(c, &principal, &movements)?;
+            out.push(History {
+                issuing_state: st,
+                document_number: num,
+                movements,
+                stays,
+                alerts,
+            });
+        }
+        store::audit::append(
+            c,
+            &actor,
+            time::now(),
+            &[AuditEvent::with_reason("traveller.search", object, reason)],
+        )?;
+        Ok(out)
     })
     .await
 }

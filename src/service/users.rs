@@ -21,6 +21,9 @@ pub struct NewUser {
     pub postings: Postings,
     /// May sign in.
     pub active: bool,
+    /// Must change the password at first sign-in (an admin chose it); true unless the
+    /// account's owner chose it.
+    pub password_change_required: bool,
 }
 
 impl NewUser {
@@ -47,6 +50,7 @@ impl NewUser {
                     roles,
                     postings,
                     active,
+                    password_change_required: true,
                 })
             }
             _ => Err(errors),
@@ -66,6 +70,9 @@ pub struct UserPatch {
     pub postings: Option<Postings>,
     /// Enable or disable.
     pub active: Option<bool>,
+    /// The new password was not chosen by an admin for someone else (the demo's own
+    /// accounts): no forced change.
+    pub password_chosen_by_owner: bool,
 }
 
 /// Refuses postings to POEs that are not in the registry.
@@ -119,6 +126,11 @@ pub async fn create(ctx: &Context, actor: Actor, user: NewUser) -> Result<UserRo
         active: user.active,
         created_at: now,
         updated_at: now,
+        // The admin knows this password: the account chooses its own at first sign-in.
+        password_change_required: user.password_change_required,
+        totp_secret: None,
+        totp_enabled: false,
+        totp_last_step: None,
     };
     let postings = user.postings;
     ctx.write(move |c| {
@@ -160,11 +172,14 @@ pub async fn update(ctx: &Context, actor: Actor, id: String, patch: UserPatch) -
     };
     let now = time::now();
     let changes = UserChanges {
-        password_hash: hash,
+        password_hash: hash.clone(),
         roles: patch.roles.as_ref().map(RoleSet::to_storage),
         poes: patch.postings.as_ref().map(Postings::to_storage),
         active: patch.active,
         updated_at: Some(now),
+        // A password an admin set is changed by its owner at the next sign-in.
+        password_change_required: hash.is_some().then_some(!patch.password_chosen_by_owner),
+        ..UserChanges::default()
     };
     let postings = patch.postings;
     let password_changed = changes.password_hash.is_some();
@@ -189,6 +204,31 @@ pub async fn update(ctx: &Context, actor: Actor, id: String, patch: UserPatch) -
             &[AuditEvent::new("user.update", format!("user:{id}"))],
         )?;
         Ok(row)
+    })
+    .await
+}
+
+/// Turns an account's second factor off (it lost its device); it enrols again at its next
+/// sign-in if its role requires one. Audited; the account's sessions are revoked.
+pub async fn reset_mfa(ctx: &Context, actor: Actor, id: String) -> Result<()> {
+    let now = time::now();
+    ctx.write(move |c| {
+        let changes = UserChanges {
+            totp_secret: Some(None),
+            totp_enabled: Some(false),
+            totp_last_step: Some(None),
+            updated_at: Some(now),
+            ..UserChanges::default()
+        };
+        store::users::update(c, &id, &changes)?.ok_or_else(no_such_user)?;
+        store::sessions::revoke_all_of_user(c, &id, now, "second factor reset")?;
+        store::audit::append(
+            c,
+            &actor,
+            now,
+            &[AuditEvent::new("user.mfa_reset", format!("user:{id}"))],
+        )?;
+        Ok(())
     })
     .await
 }

@@ -8,14 +8,15 @@ use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::paging::PageSize;
 use crate::domain::poe::PoeCode;
 use crate::domain::time;
+use crate::domain::watchlist::Acknowledgement;
 use crate::domain::watchlist::{NewAlert, Subject};
 use crate::error::{Error, Result};
 use crate::store;
-use crate::store::watchlist::{AlertRow, HitFilter, HitRow};
+use crate::store::watchlist::{AlertRow, HitDetail, HitFilter};
 
-impl AtPost for HitRow {
+impl AtPost for HitDetail {
     fn poe(&self) -> &PoeCode {
-        &self.poe
+        &self.hit.poe
     }
 }
 
@@ -138,7 +139,7 @@ pub struct HitsQuery {
 }
 
 /// Hits at the caller's posts, newest crossing first. Audited.
-pub async fn hits(ctx: &Context, caller: &Caller, q: HitsQuery) -> Result<Vec<HitRow>> {
+pub async fn hits(ctx: &Context, caller: &Caller, q: HitsQuery) -> Result<Vec<HitDetail>> {
     let filter = HitFilter {
         poes: access::list_scope(&caller.principal, q.poe)?,
         alert_id: q.alert_id,
@@ -161,13 +162,19 @@ pub async fn hits(ctx: &Context, caller: &Caller, q: HitsQuery) -> Result<Vec<Hi
     .await
 }
 
-/// Acknowledges a hit at the caller's posts (the police have dealt with it); once. Audited.
-pub async fn acknowledge(ctx: &Context, caller: &Caller, id: String) -> Result<HitRow> {
+/// Acknowledges a hit at the caller's posts (the police have dealt with it), with what came
+/// of it; once. Audited with the outcome.
+pub async fn acknowledge(
+    ctx: &Context,
+    caller: &Caller,
+    id: String,
+    ack: Acknowledgement,
+) -> Result<HitDetail> {
     let (principal, actor, by) = (caller.principal.clone(), caller.actor(), caller.name());
     ctx.write(move |c| {
-        access::at_callers_posts(store::watchlist::hit(c, &id)?, &principal, "hit")?;
+        access::at_callers_posts(store::watchlist::hit_detail(c, &id)?, &principal, "hit")?;
         let now = time::now();
-        if !store::watchlist::acknowledge(c, &id, now, &by)? {
+        if !store::watchlist::acknowledge(c, &id, now, &by, ack.outcome, ack.note.as_deref())? {
             return Err(Error::Conflict(
                 "the hit is acknowledged already".to_owned(),
             ));
@@ -176,12 +183,13 @@ pub async fn acknowledge(ctx: &Context, caller: &Caller, id: String) -> Result<H
             c,
             &actor,
             now,
-            &[AuditEvent::new(
+            &[AuditEvent::with_reason(
                 "alert_hit.acknowledge",
                 format!("alert_hit:{id}"),
+                Some(format!("outcome: {}", ack.outcome)),
             )],
         )?;
-        store::watchlist::hit(c, &id)?.ok_or_else(|| access::not_found("hit"))
+        store::watchlist::hit_detail(c, &id)?.ok_or_else(|| access::not_found("hit"))
     })
     .await
 }

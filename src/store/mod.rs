@@ -50,6 +50,24 @@ macro_rules! on_backend {
     };
 }
 
+/// Whether this backend can stop a statement after a time (PostgreSQL).
+pub fn supports_statement_timeout(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Pg(_))
+}
+
+/// Stops the statements of the current transaction after `ms` milliseconds (PostgreSQL).
+pub fn set_statement_timeout(conn: &mut DbConnection, ms: u64) -> StoreResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query(format!("SET LOCAL statement_timeout = {ms}")).execute(c)?;
+    }
+    Ok(())
+}
+
+/// Whether an error (its cause chain, as text) is a statement stopped by its timeout.
+pub fn is_statement_timeout(chain: &str) -> bool {
+    chain.contains("canceling statement due to statement timeout")
+}
+
 /// Which database is behind the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -371,6 +389,15 @@ impl Db {
     {
         let db = self.clone();
         run_blocking(move || db.get()?.run(f)).await
+    }
+
+    /// [`Db::read`] for synchronous callers (threads of their own).
+    pub fn read_sync<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E>,
+        E: DbFailure,
+    {
+        self.get()?.run(f)
     }
 
     /// Runs work in one transaction on the blocking pool; SQLite writers take turns. The

@@ -581,6 +581,16 @@ pub fn list(conn: &mut DbConnection, f: &ListFilter, limit: i64) -> StoreResult<
         .load(conn)?)
 }
 
+/// Every movement of a traveller born on `date_of_birth`, oldest first (indexed): the
+/// traveller search compares their names itself.
+pub fn born_on(conn: &mut DbConnection, date_of_birth: NaiveDate) -> StoreResult<Vec<MovementRow>> {
+    Ok(movements::table
+        .filter(movements::date_of_birth.eq(date_of_birth))
+        .order((movements::occurred_at.asc(), movements::id.asc()))
+        .select(MovementRow::as_select())
+        .load(conn)?)
+}
+
 /// Every movement of one document, oldest first (voided ones included, marked).
 pub fn of_document(
     conn: &mut DbConnection,
@@ -640,4 +650,13 @@ pub fn latest_by_poe(
         }
     }
     Ok(out)
+}
+
+/// How many movements were recorded by anyone but `recorded_by` (the demo's check that a
+/// database is its own).
+pub fn count_not_recorded_by(conn: &mut DbConnection, recorded_by: &str) -> StoreResult<i64> {
+    Ok(movements::table
+        .filter(movements::recorded_by.ne(recorded_by))
+        .count()
+        .get_result(conn)?)
 }

@@ -45,6 +45,8 @@ parsed_into!(
     crate::domain::traveller::Sex,
     crate::domain::watchlist::Action,
     crate::domain::watchlist::Category,
+    crate::domain::watchlist::MatchedBy,
+    crate::domain::watchlist::Outcome,
 );
 
 #[cfg(test)]

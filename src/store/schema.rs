@@ -11,6 +11,9 @@ diesel::table! {
         created_at -> Timestamp,
         acknowledged_at -> Nullable<Timestamp>,
         acknowledged_by -> Nullable<Text>,
+        seq -> Int8,
+        outcome -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 
@@ -73,11 +76,11 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_throttle (username) {
+    login_failures (id) {
+        id -> Text,
         username -> Text,
-        failures -> Int4,
-        locked_until -> Nullable<Timestamp>,
-        last_failure_at -> Timestamp,
+        client_addr -> Text,
+        failed_at -> Timestamp,
     }
 }
 
@@ -222,6 +225,10 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        password_change_required -> Bool,
+        totp_secret -> Nullable<Text>,
+        totp_enabled -> Bool,
+        totp_last_step -> Nullable<Int8>,
     }
 }
 
@@ -239,7 +246,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     audit_log,
     declarations,
-    login_throttle,
+    login_failures,
     movement_count_deltas,
     movement_counts,
     movements,

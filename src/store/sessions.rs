@@ -167,3 +167,25 @@ pub fn is_live(conn: &mut DbConnection, session_id: &str) -> StoreResult<bool> {
         .optional()?;
     Ok(matches!(revoked, Some(None)))
 }
+
+/// Revokes every live session of a user but one (the one that changed the password).
+pub fn revoke_others_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    keep: &str,
+    at: NaiveDateTime,
+    reason: &str,
+) -> StoreResult<()> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::id.ne(keep))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(at),
+        sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    Ok(())
+}

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{login_throttle, users};
+use super::schema::{login_failures, users};
 use super::{DbConnection, StoreResult};
 
 /// A stored account. Holds the password hash: never serialise it to a client.
@@ -26,6 +26,14 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     /// Last changed (UTC).
     pub updated_at: NaiveDateTime,
+    /// The password was set by an admin (or generated): change it before anything else.
+    pub password_change_required: bool,
+    /// The TOTP secret (base32), pending until `totp_enabled`. Never returned after setup.
+    pub totp_secret: Option<String>,
+    /// Whether sign-in needs a one-time code.
+    pub totp_enabled: bool,
+    /// The last TOTP time step accepted (a code is good once).
+    pub totp_last_step: Option<i64>,
 }
 
 /// Changes to an account; `None` leaves a column alone.
@@ -40,6 +48,14 @@ pub struct UserChanges {
     pub poes: Option<String>,
     /// New active flag.
     pub active: Option<bool>,
+    /// Must change the password at next sign-in.
+    pub password_change_required: Option<bool>,
+    /// TOTP secret (`Some(None)` removes it).
+    pub totp_secret: Option<Option<String>>,
+    /// TOTP on or off.
+    pub totp_enabled: Option<bool>,
+    /// Last TOTP step used (`Some(None)` forgets it).
+    pub totp_last_step: Option<Option<i64>>,
     /// When.
     pub updated_at: Option<NaiveDateTime>,
 }
@@ -104,47 +120,115 @@ pub fn active_admin_exists(conn: &mut DbConnection) -> StoreResult<bool> {
         .any(|r| r.split(',').any(|role| role == "admin")))
 }
 
-/// The failed-login state of a username (existing or not).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = login_throttle)]
-pub struct LoginThrottleRow {
-    /// Username as typed (lower-cased).
+/// One failed sign-in.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = login_failures)]
+pub struct LoginFailureRow {
+    /// Id (UUIDv7).
+    pub id: String,
+    /// Username as typed (lower-cased, bounded), existing or not.
     pub username: String,
-    /// Failures in a row.
-    pub failures: i32,
-    /// Locked until (UTC).
-    pub locked_until: Option<NaiveDateTime>,
-    /// Last failure (UTC).
-    pub last_failure_at: NaiveDateTime,
+    /// Client address, or empty when unknown.
+    pub client_addr: String,
+    /// When (UTC).
+    pub failed_at: NaiveDateTime,
 }
 
-/// The failed-login state, if any.
-pub fn throttle_state(
-    conn: &mut DbConnection,
-    username: &str,
-) -> StoreResult<Option<LoginThrottleRow>> {
-    Ok(login_throttle::table
-        .find(username)
-        .select(LoginThrottleRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// Stores the failed-login state.
-pub fn save_throttle(conn: &mut DbConnection, row: &LoginThrottleRow) -> StoreResult<()> {
-    let n = diesel::update(login_throttle::table.find(&row.username))
-        .set(row)
-        .execute(conn)?;
-    if n == 0 {
-        diesel::insert_into(login_throttle::table)
-            .values(row)
-            .execute(conn)?;
+/// Serialises sign-in attempts for one username until the transaction ends, so that a
+/// count and the insert that follows it cannot interleave with another attempt's. SQLite
+/// writers already take turns; PostgreSQL takes a transaction-scoped advisory lock.
+pub fn lock_username(conn: &mut DbConnection, username: &str) -> StoreResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('login:' || $1))")
+            .bind::<diesel::sql_types::Text, _>(username)
+            .execute(c)?;
     }
     Ok(())
 }
 
-/// Forgets failures after a successful login.
-pub fn clear_throttle(conn: &mut DbConnection, username: &str) -> StoreResult<()> {
-    diesel::delete(login_throttle::table.find(username)).execute(conn)?;
+/// Failures of `username` since `since`, from `addr` when given, and the latest of them.
+pub fn failures_since(
+    conn: &mut DbConnection,
+    username: &str,
+    addr: Option<&str>,
+    since: NaiveDateTime,
+) -> StoreResult<(i64, Option<NaiveDateTime>)> {
+    let mut q = login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::failed_at.gt(since))
+        .into_boxed();
+    if let Some(addr) = addr {
+        q = q.filter(login_failures::client_addr.eq(addr.to_owned()));
+    }
+    let (n, latest): (i64, Option<NaiveDateTime>) = q
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(login_failures::failed_at),
+        ))
+        .first(conn)?;
+    Ok((n, latest))
+}
+
+/// The rank of failure `id` among those of `username` since `since` (from `addr` when
+/// given): how many were recorded up to and including it. Attempts are recorded one at a
+/// time under the username's lock with time-ordered ids, so exactly one failure has each
+/// rank: the one whose rank is a limit is the one that brought the lock about.
+pub fn failure_rank(
+    conn: &mut DbConnection,
+    username: &str,
+    addr: Option<&str>,
+    since: NaiveDateTime,
+    id: &str,
+) -> StoreResult<i64> {
+    let mut q = login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::failed_at.gt(since))
+        .filter(login_failures::id.le(id.to_owned()))
+        .into_boxed();
+    if let Some(addr) = addr {
+        q = q.filter(login_failures::client_addr.eq(addr.to_owned()));
+    }
+    Ok(q.select(diesel::dsl::count_star()).first(conn)?)
+}
+
+/// Records a failed sign-in (counted before the password is checked; removed again when it
+/// turns out right).
+pub fn add_failure(conn: &mut DbConnection, row: &LoginFailureRow) -> StoreResult<()> {
+    diesel::insert_into(login_failures::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
+}
+
+/// Removes one recorded failure (the attempt succeeded, or could not be checked).
+pub fn remove_failure(conn: &mut DbConnection, id: &str) -> StoreResult<()> {
+    diesel::delete(login_failures::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Forgets the failures of a username from one address after a successful sign-in there.
+pub fn clear_failures(conn: &mut DbConnection, username: &str, addr: &str) -> StoreResult<()> {
+    diesel::delete(
+        login_failures::table
+            .filter(login_failures::username.eq(username))
+            .filter(login_failures::client_addr.eq(addr)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Records that a TOTP step was used, unless it (or a later one) already was; answers
+/// whether this call was the one that used it (a conditional update: two concurrent uses of
+/// one code cannot both succeed).
+pub fn use_totp_step(conn: &mut DbConnection, user_id: &str, step: i64) -> StoreResult<bool> {
+    let n = diesel::update(
+        users::table.find(user_id).filter(
+            users::totp_last_step
+                .is_null()
+                .or(users::totp_last_step.lt(step)),
+        ),
+    )
+    .set(users::totp_last_step.eq(step))
+    .execute(conn)?;
+    Ok(n == 1)
 }

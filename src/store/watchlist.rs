@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::movements::MovementRow;
 use super::parsed::Parsed;
-use super::schema::{alert_hits, alerts};
+use super::schema::{alert_hits, alerts, movements};
 use super::{DbConnection, StoreError, StoreResult};
+use crate::domain::names::FoldedName;
 use crate::domain::poe::PoeCode;
-use crate::domain::watchlist::{Action, Category, LiveAlert};
+use crate::domain::watchlist::{Action, Category, LiveAlert, MatchedBy, OfficerAlert, Outcome};
 
 /// A stored alert. Holds the police's reason: only police views show it.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -97,19 +99,24 @@ pub fn remove(conn: &mut DbConnection, id: &str, at: NaiveDateTime, by: &str) ->
     Ok(n == 1)
 }
 
-/// Live alerts on any of these documents or persons: two indexed look-ups, never a scan.
+/// Live alerts on any of these documents, or on persons born on any of these dates: two
+/// indexed look-ups for a whole batch, never one per movement (the names are compared by the
+/// caller, [`LiveAlert::matches`]).
 pub fn live_matches(
     conn: &mut DbConnection,
     document_numbers: &[String],
-    person_keys: &[String],
+    dates_of_birth: &[NaiveDate],
     now: NaiveDateTime,
 ) -> StoreResult<Vec<LiveAlert>> {
     type Row = (
         String,
         String,
+        String,
         Option<String>,
         Option<String>,
         Option<String>,
+        Option<String>,
+        Option<NaiveDate>,
     );
     let live = || {
         alerts::table
@@ -117,19 +124,25 @@ pub fn live_matches(
             .filter(alerts::expires_at.is_null().or(alerts::expires_at.gt(now)))
             .select((
                 alerts::id,
+                alerts::category,
                 alerts::action,
                 alerts::issuing_state,
                 alerts::document_number,
-                alerts::person_key,
+                alerts::surname,
+                alerts::given_names,
+                alerts::date_of_birth,
             ))
     };
+    let by_birth = alerts::kind
+        .eq("person")
+        .and(alerts::date_of_birth.eq_any(dates_of_birth.to_vec()));
     let rows: Vec<Row> = match conn {
         // One statement: PostgreSQL ORs the two index scans (a BitmapOr).
         DbConnection::Pg(pg) => live()
             .filter(
                 alerts::document_number
                     .eq_any(document_numbers)
-                    .or(alerts::person_key.eq_any(person_keys)),
+                    .or(by_birth),
             )
             .load(pg)?,
         // SQLite does not OR partial indexes: two look-ups (in-process, cheap).
@@ -137,31 +150,36 @@ pub fn live_matches(
             let mut rows = live()
                 .filter(alerts::document_number.eq_any(document_numbers))
                 .load::<Row>(lite)?;
-            rows.extend(
-                live()
-                    .filter(alerts::person_key.eq_any(person_keys))
-                    .load::<Row>(lite)?,
-            );
+            rows.extend(live().filter(by_birth).load::<Row>(lite)?);
             rows
         }
     };
+    let bad = |e: crate::domain::validation::InvalidStoredValue| {
+        StoreError::Other(diesel::result::Error::DeserializationError(Box::new(e)))
+    };
     rows.into_iter()
-        .map(|(alert_id, action, state, number, person_key)| {
-            Ok(LiveAlert {
-                alert_id,
-                action: Action::try_from(action).map_err(|e| {
-                    StoreError::Other(diesel::result::Error::DeserializationError(Box::new(e)))
-                })?,
-                document: state.zip(number),
-                person_key,
-            })
-        })
+        .map(
+            |(alert_id, category, action, state, number, surname, given, dob)| {
+                Ok(LiveAlert {
+                    alert_id,
+                    category: Category::try_from(category).map_err(bad)?,
+                    action: Action::try_from(action).map_err(bad)?,
+                    document: state.zip(number),
+                    person: surname.zip(dob).map(|(surname, dob)| {
+                        (
+                            FoldedName::new(&surname, given.as_deref().unwrap_or("")),
+                            dob,
+                        )
+                    }),
+                })
+            },
+        )
         .collect()
 }
 
 /// A stored hit.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = alert_hits, treat_none_as_default_value = false)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = alert_hits)]
 pub struct HitRow {
     /// Id.
     pub id: String,
@@ -170,12 +188,12 @@ pub struct HitRow {
     /// The movement.
     pub movement_id: String,
     /// Where.
-    #[diesel(deserialize_as = Parsed<PoeCode>, serialize_as = String)]
+    #[diesel(deserialize_as = Parsed<PoeCode>)]
     pub poe: PoeCode,
     /// When the crossing occurred (UTC).
     pub occurred_at: NaiveDateTime,
     /// The action shown at the post.
-    #[diesel(deserialize_as = Parsed<Action>, serialize_as = String)]
+    #[diesel(deserialize_as = Parsed<Action>)]
     pub action: Action,
     /// Recorded (UTC).
     pub created_at: NaiveDateTime,
@@ -183,22 +201,106 @@ pub struct HitRow {
     pub acknowledged_at: Option<NaiveDateTime>,
     /// By whom.
     pub acknowledged_by: Option<String>,
+    /// The stream's cursor: grows with every hit stored.
+    pub seq: i64,
+    /// What came of it (acknowledged hits; none for those acknowledged before outcomes).
+    pub outcome: Option<Parsed<Outcome>>,
+    /// The police's note on it.
+    pub note: Option<String>,
 }
 
-/// Stores hits.
-pub fn insert_hits(conn: &mut DbConnection, rows: &[HitRow]) -> StoreResult<()> {
+/// A hit to store.
+#[derive(Debug, Clone, PartialEq, Eq, Insertable)]
+#[diesel(table_name = alert_hits, treat_none_as_default_value = true)]
+pub struct NewHit {
+    /// Id.
+    pub id: String,
+    /// The alert.
+    pub alert_id: String,
+    /// The movement.
+    pub movement_id: String,
+    /// Where.
+    #[diesel(serialize_as = String)]
+    pub poe: PoeCode,
+    /// When the crossing occurred (UTC).
+    pub occurred_at: NaiveDateTime,
+    /// The action shown at the post.
+    #[diesel(serialize_as = String)]
+    pub action: Action,
+    /// Recorded (UTC).
+    pub created_at: NaiveDateTime,
+    /// The cursor: `None` on PostgreSQL (its sequence numbers it); set on SQLite.
+    pub seq: Option<i64>,
+}
+
+/// Stores hits. On PostgreSQL their ids are then sent to every node (`NOTIFY`, delivered at
+/// commit, so only hits that are kept are announced); on SQLite the caller announces them in
+/// the process after commit.
+pub fn insert_hits(conn: &mut DbConnection, rows: &[NewHit]) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    crate::on_backend!(conn, |c| {
-        for chunk in rows.chunks(1000) {
-            diesel::insert_into(alert_hits::table)
-                .values(chunk.to_vec())
-                .execute(c)?;
+    match conn {
+        DbConnection::Pg(pg) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(alert_hits::table)
+                    .values(chunk.to_vec())
+                    .execute(pg)?;
+            }
+            // A NOTIFY payload holds at most 8,000 bytes: 100 ids of 36 characters a time.
+            for chunk in rows.chunks(100) {
+                let ids: Vec<&str> = chunk.iter().map(|h| h.id.as_str()).collect();
+                diesel::sql_query("SELECT pg_notify($1, $2)")
+                    .bind::<diesel::sql_types::Text, _>(HITS_CHANNEL)
+                    .bind::<diesel::sql_types::Text, _>(ids.join(","))
+                    .execute(pg)?;
+            }
         }
-        Ok::<(), diesel::result::Error>(())
-    })?;
+        DbConnection::Sqlite(lite) => {
+            // One writer at a time: the next numbers are free.
+            let last: Option<i64> = alert_hits::table
+                .select(diesel::dsl::max(alert_hits::seq))
+                .first(lite)?;
+            let mut next = last.unwrap_or(0);
+            let numbered: Vec<NewHit> = rows
+                .iter()
+                .map(|h| {
+                    next += 1;
+                    NewHit {
+                        seq: Some(next),
+                        ..h.clone()
+                    }
+                })
+                .collect();
+            for chunk in numbered.chunks(1000) {
+                diesel::insert_into(alert_hits::table)
+                    .values(chunk.to_vec())
+                    .execute(lite)?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// The PostgreSQL channel on which new hits' ids are announced.
+pub const HITS_CHANNEL: &str = "crossings_alert_hits";
+
+/// A hit with what the police need to act on it: the alert's kind and category, and the
+/// movement (direction, traveller, vehicle).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+pub struct HitDetail {
+    /// The hit.
+    #[diesel(embed)]
+    pub hit: HitRow,
+    /// The alert's kind (document or person): how it matched.
+    #[diesel(select_expression = alerts::kind, deserialize_as = Parsed<MatchedBy>)]
+    pub matched_by: MatchedBy,
+    /// The alert's category.
+    #[diesel(select_expression = alerts::category, deserialize_as = Parsed<Category>)]
+    pub category: Category,
+    /// The movement.
+    #[diesel(embed)]
+    pub movement: MovementRow,
 }
 
 /// Filters of the hit list.
@@ -216,9 +318,12 @@ pub struct HitFilter {
     pub unacknowledged: bool,
 }
 
-/// Hits, newest crossing first.
-pub fn hits(conn: &mut DbConnection, f: &HitFilter, limit: i64) -> StoreResult<Vec<HitRow>> {
-    let mut q = alert_hits::table.into_boxed();
+/// Hits, newest crossing first, with their alert and movement.
+pub fn hits(conn: &mut DbConnection, f: &HitFilter, limit: i64) -> StoreResult<Vec<HitDetail>> {
+    let mut q = alert_hits::table
+        .inner_join(alerts::table)
+        .inner_join(movements::table)
+        .into_boxed();
     if let Some(p) = &f.poes {
         q = q.filter(alert_hits::poe.eq_any(p.clone()));
     }
@@ -237,26 +342,121 @@ pub fn hits(conn: &mut DbConnection, f: &HitFilter, limit: i64) -> StoreResult<V
     Ok(
         q.order((alert_hits::occurred_at.desc(), alert_hits::id.desc()))
             .limit(limit)
-            .select(HitRow::as_select())
+            .select(HitDetail::as_select())
             .load(conn)?,
     )
 }
 
-/// One hit.
-pub fn hit(conn: &mut DbConnection, id: &str) -> StoreResult<Option<HitRow>> {
+/// Hits after the cursor `after` (their `seq`), oldest first, at these posts (`None`: all):
+/// what a stream replays on reconnect.
+pub fn hits_after(
+    conn: &mut DbConnection,
+    after: i64,
+    poes: Option<&[String]>,
+    limit: i64,
+) -> StoreResult<Vec<HitDetail>> {
+    let mut q = alert_hits::table
+        .inner_join(alerts::table)
+        .inner_join(movements::table)
+        .filter(alert_hits::seq.gt(after))
+        .into_boxed();
+    if let Some(p) = poes {
+        q = q.filter(alert_hits::poe.eq_any(p.to_vec()));
+    }
+    Ok(q.order(alert_hits::seq.asc())
+        .limit(limit)
+        .select(HitDetail::as_select())
+        .load(conn)?)
+}
+
+/// The hits of these ids, oldest first.
+pub fn hits_by_ids(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<HitDetail>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(alert_hits::table
-        .find(id)
-        .select(HitRow::as_select())
+        .inner_join(alerts::table)
+        .inner_join(movements::table)
+        .filter(alert_hits::id.eq_any(ids.to_vec()))
+        .order(alert_hits::seq.asc())
+        .select(HitDetail::as_select())
+        .load(conn)?)
+}
+
+/// The newest cursor (0 when there is no hit).
+pub fn last_seq(conn: &mut DbConnection) -> StoreResult<i64> {
+    let last: Option<i64> = alert_hits::table
+        .select(diesel::dsl::max(alert_hits::seq))
+        .first(conn)?;
+    Ok(last.unwrap_or(0))
+}
+
+/// One hit with its alert and movement.
+pub fn hit_detail(conn: &mut DbConnection, id: &str) -> StoreResult<Option<HitDetail>> {
+    Ok(alert_hits::table
+        .inner_join(alerts::table)
+        .inner_join(movements::table)
+        .filter(alert_hits::id.eq(id))
+        .select(HitDetail::as_select())
         .first(conn)
         .optional()?)
 }
 
-/// Marks a hit acknowledged (once); false when it was already.
+/// What the recording officers were told of these movements: per movement, the hit of its
+/// most urgent alert (ties: the first hit).
+pub fn officer_alerts(
+    conn: &mut DbConnection,
+    movement_ids: &[&str],
+) -> StoreResult<HashMap<String, OfficerAlert>> {
+    if movement_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, String, Parsed<Action>, Parsed<Category>)> = alert_hits::table
+        .inner_join(alerts::table)
+        .filter(alert_hits::movement_id.eq_any(movement_ids.to_vec()))
+        .order(alert_hits::seq.asc())
+        .select((
+            alert_hits::movement_id,
+            alert_hits::id,
+            alert_hits::action,
+            alerts::category,
+        ))
+        .load(conn)?;
+    let mut out: HashMap<String, OfficerAlert> = HashMap::new();
+    for (movement_id, hit_id, Parsed(action), Parsed(category)) in rows {
+        let better = out
+            .get(&movement_id)
+            .is_none_or(|a| action.urgency() > a.action.urgency());
+        if better {
+            out.insert(
+                movement_id,
+                OfficerAlert {
+                    hit_id,
+                    action,
+                    category,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a movement left a hit (the police may then read it).
+pub fn movement_has_hit(conn: &mut DbConnection, movement_id: &str) -> StoreResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        alert_hits::table.filter(alert_hits::movement_id.eq(movement_id)),
+    ))
+    .get_result(conn)?)
+}
+
+/// Marks a hit acknowledged (once), with its outcome and note; false when it was already.
 pub fn acknowledge(
     conn: &mut DbConnection,
     id: &str,
     at: NaiveDateTime,
     by: &str,
+    outcome: Outcome,
+    note: Option<&str>,
 ) -> StoreResult<bool> {
     let n = diesel::update(
         alert_hits::table
@@ -266,6 +466,8 @@ pub fn acknowledge(
     .set((
         alert_hits::acknowledged_at.eq(at),
         alert_hits::acknowledged_by.eq(by),
+        alert_hits::outcome.eq(outcome.as_str()),
+        alert_hits::note.eq(note),
     ))
     .execute(conn)?;
     Ok(n == 1)
@@ -287,4 +489,42 @@ pub fn hits_by_poe(
         .select((alert_hits::poe, diesel::dsl::count_star()))
         .load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// A dedicated PostgreSQL connection (outside the pool) that listens for new hits on
+/// [`HITS_CHANNEL`]: one per node.
+pub struct HitListener {
+    conn: diesel::PgConnection,
+}
+
+impl HitListener {
+    /// Connects to `url` and starts listening.
+    pub fn connect(url: &str) -> StoreResult<Self> {
+        use diesel::Connection;
+        let mut conn = diesel::PgConnection::establish(url)
+            .map_err(|e| StoreError::Unavailable(format!("hit listener: {e}")))?;
+        diesel::sql_query(format!("LISTEN {HITS_CHANNEL}")).execute(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// The ids of hits announced since the last call (reads what has arrived, never waits).
+    pub fn poll(&mut self) -> StoreResult<Vec<String>> {
+        let mut ids = Vec::new();
+        for n in self.conn.notifications_iter() {
+            let n = n?;
+            ids.extend(
+                n.payload
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        Ok(ids)
+    }
+
+    /// One round trip: fails when the connection is lost.
+    pub fn ping(&mut self) -> StoreResult<()> {
+        diesel::sql_query("SELECT 1").execute(&mut self.conn)?;
+        Ok(())
+    }
 }

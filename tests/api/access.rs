@@ -107,6 +107,8 @@ async fn setup(app: &TestApp) -> Ctx {
     let admin = app.admin_token().await;
     let immigration = tokens[&(Caller::User(Role::Immigration), Post::Right)].clone();
     let police = app.user_token("police-hq", &["police"], &["*"]).await;
+    // The vehicle's traveller is on the watchlist: police may read a movement that left a hit.
+    app.post("/api/v1/watchlist", Some(&police), &json!({"issuing_state": "ZAF", "document_number": "CAR1", "category": "other", "action": "notify_only", "reason": "access matrix"})).await.expect(201);
     let mut car = movement("fixture-car", "MSU", "entry", &minutes_ago(10), "CAR1");
     car["mode"] = json!("private_vehicle");
     car["vehicle"] = json!({"registration": "AB123", "country": "ZAF", "category": "car"});
@@ -184,6 +186,16 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
                 json!({"username": format!("new-{n}"), "password": OFFICER_PASSWORD, "role": "analyst"}),
             ),
         ),
+        ("POST", "/auth/password") => (
+            p("/auth/password"),
+            Some(
+                json!({"current_password": OFFICER_PASSWORD, "new_password": format!("changed in the matrix {n}")}),
+            ),
+        ),
+        ("POST", "/auth/mfa/setup") => (p("/auth/mfa/setup"), None),
+        // The code depends on the caller's secret: `confirm_body` makes it.
+        ("POST", "/auth/mfa/confirm") => (p("/auth/mfa/confirm"), Some(json!({"code": "000000"}))),
+        ("DELETE", "/users/{id}/mfa") => (p(&format!("/users/{}/mfa", ctx.spare_user)), None),
         ("GET", "/users/{id}") => (p(&format!("/users/{}", ctx.spare_user)), None),
         ("PATCH", "/users/{id}") => (
             p(&format!("/users/{}", ctx.spare_user)),
@@ -244,6 +256,12 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
             p("/travellers/history?issuing_state=ZAF&document_number=CAR1&reason=access%20matrix"),
             None,
         ),
+        ("POST", "/travellers/search") => (
+            p("/travellers/search"),
+            Some(
+                json!({"issuing_state": "ZAF", "document_number": "CAR1", "reason": "access matrix"}),
+            ),
+        ),
         ("GET", "/stays") => (p("/stays?poe=MSU&status=open"), None),
         ("POST", "/watchlist") => (
             p("/watchlist"),
@@ -288,7 +306,7 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
                 .to_owned();
             (
                 p(&format!("/alert-hits/{hit}/acknowledge")),
-                Some(json!({})),
+                Some(json!({"outcome": "false_match", "note": "access matrix"})),
             )
         }
         ("GET", "/stats/movements") => (p("/stats/movements?from=2026-01-01&to=2026-01-02"), None),
@@ -301,6 +319,17 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
         ("GET", path) => (p(path), None),
         (method, path) => panic!("the access matrix has no request for {method} {path}: add one"),
     }
+}
+
+/// A confirmation of a second factor set up for the holder of `token` just now.
+async fn confirm_body(app: &TestApp, token: &str) -> Value {
+    let setup = app
+        .post("/api/v1/auth/mfa/setup", Some(token), &Value::Null)
+        .await
+        .expect(200);
+    let secret = setup.body["secret"].as_str().unwrap();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    json!({"code": crossings::auth::totp::code_at(secret, now).unwrap()})
 }
 
 async fn call(
@@ -323,6 +352,23 @@ async fn call(
     }
     if let Some(t) = token {
         req = req.bearer_auth(t);
+    }
+    if path.ends_with("/alert-hits/stream") {
+        // Endless: the status and headers are the answer.
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = if status.is_success() {
+            String::new()
+        } else {
+            res.text().await.unwrap_or_default()
+        };
+        return crate::helpers::Answer {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        };
     }
     app.send(req).await
 }
@@ -351,8 +397,11 @@ on_both_backends! {
                 };
                 // The wrong post first: it must change nothing the right post then relies on.
                 for post in [Post::Wrong, Post::Right] {
-                    let (path, body) = request(&app, &ctx, rule).await;
+                    let (path, mut body) = request(&app, &ctx, rule).await;
                     let token = ctx.tokens[&(caller, post)].clone();
+                    if rule.path == "/auth/mfa/confirm" && may {
+                        body = Some(confirm_body(&app, &token).await);
+                    }
                     let a = call(&app, rule.method, &path, body.as_ref(), Some(&token)).await;
                     let what = format!("{} {} as {caller:?} at the {post:?} post: {} {}", rule.method, rule.path, a.status, a.text);
                     match (may, post, elsewhere(rule)) {
@@ -419,4 +468,12 @@ fn the_table_says_what_the_spec_says() {
         Some(Who::Roles(&[Role::Immigration, Role::PoeSystem]))
     );
     assert_eq!(who("GET", "/watchlist"), Some(Who::Roles(&[Role::Police])));
+    assert_eq!(
+        who("POST", "/travellers/search"),
+        Some(Who::Roles(&[Role::Immigration, Role::Police]))
+    );
+    assert_eq!(
+        who("GET", "/alert-hits/stream"),
+        Some(Who::Roles(&[Role::Police]))
+    );
 }

@@ -50,8 +50,11 @@ on_both_backends! {
         let alert_id = alert.body["id"].as_str().unwrap().to_owned();
 
         let hit = app.post("/api/v1/movements", Some(&officer), &movement("w-1", "MSU", "entry", &minutes_ago(2), "A55001")).await.expect(201);
-        assert_eq!(hit.body["alert"], json!({"action": "secondary_inspection"}));
-        for secret in ["Bloemfontein", "stolen_document", &alert_id] {
+        assert_eq!(hit.body["alert"]["action"], "secondary_inspection");
+        assert_eq!(hit.body["alert"]["category"], "stolen_document");
+        assert_eq!(hit.body["alert"]["instruction"], "Send the traveller and their goods to secondary inspection before they go on.");
+        assert_eq!(hit.body["alert"].as_object().unwrap().len(), 4, "hit_id, action, category, instruction: {}", hit.body["alert"]);
+        for secret in ["Bloemfontein", &alert_id] {
             assert!(!hit.text.contains(secret), "the post sees {secret}");
         }
         // Unrelated travellers pass clean.
@@ -64,11 +67,12 @@ on_both_backends! {
         assert_eq!(items[0]["alert_id"], alert_id);
         assert_eq!(items[0]["movement_id"], hit.body["id"]);
         let hit_id = items[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(hit.body["alert"]["hit_id"], hit_id.as_str(), "the officer's answer names the hit");
         let by_date = app.get(&format!("/api/v1/alert-hits?poe=MSU&alert_id={alert_id}&unacknowledged=true"), Some(&police)).await.expect(200);
         assert_eq!(by_date.body["items"].as_array().unwrap().len(), 1);
-        let acked = app.post(&format!("/api/v1/alert-hits/{hit_id}/acknowledge"), Some(&police), &json!({})).await.expect(200);
+        let acked = app.post(&format!("/api/v1/alert-hits/{hit_id}/acknowledge"), Some(&police), &json!({"outcome": "intercepted"})).await.expect(200);
         assert_eq!(acked.body["acknowledged_by"], "police");
-        app.post(&format!("/api/v1/alert-hits/{hit_id}/acknowledge"), Some(&police), &json!({})).await.expect(409);
+        app.post(&format!("/api/v1/alert-hits/{hit_id}/acknowledge"), Some(&police), &json!({"outcome": "intercepted"})).await.expect(409);
         let open = app.get("/api/v1/alert-hits?unacknowledged=true", Some(&police)).await.expect(200);
         assert!(open.body["items"].as_array().unwrap().is_empty());
 
@@ -80,7 +84,7 @@ on_both_backends! {
         assert_eq!(msu["alert_hits"], 1);
         assert_eq!(msu["entries"], 2);
 
-        let metrics = app.get("/metrics", None).await;
+        let metrics = app.metrics().await;
         assert!(metrics.text.contains("crossings_alert_hits_total"));
         // Immigration does not see the watchlist or the hits.
         app.get("/api/v1/watchlist", Some(&officer)).await.expect(403);
@@ -97,9 +101,13 @@ on_both_backends! {
         let mut m = movement("p-1", "MSU", "exit", &minutes_ago(3), "ZZ999");
         m["traveller"]["surname"] = json!(" DLAMINI");
         m["traveller"]["given_names"] = json!("sipho themba");
-        let batch = app.post("/api/v1/movements/batch", Some(&gate), &json!({"movements": [m, movement("p-2", "MSU", "exit", &minutes_ago(3), "ZZ998")]})).await.expect(200);
-        assert_eq!(batch.body["results"][0]["alert"], json!({"action": "refer_to_police"}));
-        assert!(batch.body["results"][1].get("alert").is_none(), "Sipho alone is not Sipho Themba");
+        let mut other = movement("p-3", "MSU", "exit", &minutes_ago(3), "ZZ997");
+        other["traveller"]["given_names"] = json!("Bongani");
+        let batch = app.post("/api/v1/movements/batch", Some(&gate), &json!({"movements": [m, movement("p-2", "MSU", "exit", &minutes_ago(3), "ZZ998"), other]})).await.expect(200);
+        assert_eq!(batch.body["results"][0]["alert"]["action"], "refer_to_police");
+        assert_eq!(batch.body["results"][0]["alert"]["category"], "wanted");
+        assert_eq!(batch.body["results"][1]["alert"]["action"], "refer_to_police", "Sipho is one of Themba Sipho's given names");
+        assert!(batch.body["results"][2].get("alert").is_none(), "Bongani Dlamini of the same birth date is someone else");
     }
 
     async fn expired_and_removed_alerts_no_longer_match(app: TestApp) {
@@ -142,7 +150,11 @@ on_both_backends! {
         app.get("/api/v1/alert-hits?poe=MPB", Some(&police)).await.expect(403);
         app.get("/api/v1/alert-hits?date=yesterday", Some(&police)).await.expect(422);
         app.get("/api/v1/watchlist?show=some", Some(&police)).await.expect(422);
-        app.post("/api/v1/alert-hits/nope/acknowledge", Some(&police), &json!({})).await.expect(404);
+        app.post("/api/v1/alert-hits/nope/acknowledge", Some(&police), &json!({"outcome": "other"})).await.expect(404);
+        app.post("/api/v1/alert-hits/nope/acknowledge", Some(&police), &json!({"outcome": "arrested"})).await.expect(422);
+        // A name alert without a date of birth would match too many travellers.
+        let no_birth = app.post("/api/v1/watchlist", Some(&police), &json!({"surname": "Mofokeng", "given_names": "Teboho", "category": "wanted", "action": "refer_to_police", "reason": "Warrant 9/2026"})).await.expect(422);
+        assert_eq!(no_birth.error_fields(), ["date_of_birth"]);
     }
 
     async fn histories_are_national_and_police_must_say_why(app: TestApp) {
@@ -262,8 +274,8 @@ on_both_backends! {
         let list = app.get(&format!("/api/v1/movements/{vid}/declarations"), Some(&lra)).await.expect(200);
         assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
 
-        let refused = app.post(&format!("/api/v1/movements/{fid}/declarations"), Some(&lra), &body).await.expect(422);
-        assert_eq!(refused.error_fields(), ["movement"]);
+        // A movement without a vehicle is not one LRA may know of.
+        app.post(&format!("/api/v1/movements/{fid}/declarations"), Some(&lra), &body).await.expect(404);
         let bad = app.post(&format!("/api/v1/movements/{vid}/declarations"), Some(&lra), &json!({"reference": "R1", "goods": "x", "value": "1,5", "currency": "LSX"})).await.expect(422);
         assert_eq!(bad.error_fields(), ["currency", "value"]);
         let elsewhere = app.user_token("lra-mpb", &["lra"], &["MPB"]).await;

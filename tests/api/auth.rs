@@ -70,7 +70,7 @@ on_both_backends! {
         }
         app.login("palesa", OFFICER_PASSWORD).await.expect(429);
         // Move the lock into the past, as if 15 minutes had gone by.
-        app.sql("UPDATE login_throttle SET locked_until = '2000-01-01 00:00:00' WHERE username = 'palesa'");
+        app.sql("UPDATE login_failures SET failed_at = '2000-01-01 00:00:00' WHERE username = 'palesa'");
         app.login("palesa", OFFICER_PASSWORD).await.expect(200);
     }
 

@@ -21,8 +21,11 @@ use serde_json::{Value, json};
 
 /// The bootstrap admin's password in every test.
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
-/// A password that meets the policy, for officers created in tests.
-pub const OFFICER_PASSWORD: &str = "officer-password-1";
+/// A password that meets the policy, for officers created in tests (their own, after the
+/// first sign-in).
+pub const OFFICER_PASSWORD: &str = "blue-maloti-sky-1";
+/// The password an admin gives an officer in tests, changed at the first sign-in.
+pub const INITIAL_PASSWORD: &str = "initial-password-by-admin";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -65,6 +68,8 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The metrics listener (`telemetry.metrics_bind`).
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub state: Arc<AppState>,
     pub backend: Backend,
@@ -257,6 +262,11 @@ pub fn test_settings(database_url: &str) -> Settings {
         ),
         ("CROSSINGS__SERVER__WORKERS".to_owned(), "2".to_owned()),
         ("CROSSINGS__DATABASE__POOL_SIZE".to_owned(), "4".to_owned()),
+        // Each test server its own metrics port.
+        (
+            "CROSSINGS__TELEMETRY__METRICS_BIND".to_owned(),
+            "127.0.0.1:0".to_owned(),
+        ),
     ];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
     let mut settings = Settings::load_from(&dir, &env).expect("test settings load");
@@ -273,6 +283,7 @@ fn init_logs() {
             crossings::telemetry::init(&crossings::config::TelemetrySettings {
                 log_format: crossings::config::LogFormat::Text,
                 log_level: "info".to_owned(),
+                metrics_bind: String::new(),
             });
         }
     });
@@ -343,11 +354,13 @@ async fn start_app(
         .await
         .expect("application starts");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let state = app.state();
     actix_web::rt::spawn(app.run_until_stopped());
     Some(TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_address: metrics_port.map(|p| format!("http://127.0.0.1:{p}")),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -455,6 +468,12 @@ impl TestApp {
         self.send(Self::with_token(req, token)).await
     }
 
+    /// `GET /metrics` on the metrics listener.
+    pub async fn metrics(&self) -> Answer {
+        let base = self.metrics_address.as_deref().expect("a metrics listener");
+        self.send(self.client.get(format!("{base}/metrics"))).await
+    }
+
     /// Signs in; answers the whole token response.
     pub async fn login(&self, username: &str, password: &str) -> Answer {
         self.post(
@@ -474,21 +493,38 @@ impl TestApp {
             .to_owned()
     }
 
-    /// Creates a user with `roles` at `poes` (through the admin) and signs them in.
+    /// Creates a user with `roles` at `poes` (through the admin), signs them in, has them
+    /// change the admin-set password to [`OFFICER_PASSWORD`], and answers a token of theirs.
     pub async fn user_token(&self, username: &str, roles: &[&str], poes: &[&str]) -> String {
         let admin = self.admin_token().await;
         self.post(
             "/api/v1/users",
             Some(&admin),
-            &json!({"username": username, "password": OFFICER_PASSWORD, "roles": roles, "poes": poes}),
+            &json!({"username": username, "password": INITIAL_PASSWORD, "roles": roles, "poes": poes}),
         )
         .await
         .expect(201);
+        self.change_initial_password(username).await;
         let a = self.login(username, OFFICER_PASSWORD).await.expect(200);
         a.body["access_token"]
             .as_str()
             .expect("access token")
             .to_owned()
+    }
+
+    /// Signs in with [`INITIAL_PASSWORD`] (the forced change) and changes it to
+    /// [`OFFICER_PASSWORD`].
+    pub async fn change_initial_password(&self, username: &str) {
+        let first = self.login(username, INITIAL_PASSWORD).await.expect(200);
+        assert_eq!(first.body["password_change_required"], true);
+        let restricted = first.body["access_token"].as_str().expect("access token");
+        self.post(
+            "/api/v1/auth/password",
+            Some(restricted),
+            &json!({"current_password": INITIAL_PASSWORD, "new_password": OFFICER_PASSWORD}),
+        )
+        .await
+        .expect(204);
     }
 
     /// Registers a POE system for `poe` and answers an access token of it.

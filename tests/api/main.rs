@@ -10,6 +10,7 @@ mod helpers;
 
 mod access;
 mod agencies;
+mod alerts;
 mod audit;
 mod auth;
 mod errors;
@@ -21,6 +22,8 @@ mod openapi;
 mod operations;
 mod poe_systems;
 mod poes;
+mod recording_answers;
+mod security;
 mod stats;
 mod stats_dashboard;
 mod users;

@@ -136,7 +136,7 @@ on_both_backends! {
         bad["direction"] = json!("up");
         app.post("/api/v1/movements/batch", Some(&officer), &json!({"movements": [bad]})).await.expect(200);
         app.login("officer", "not-the-password").await.expect(401);
-        let m = app.get("/metrics", None).await.expect(200);
+        let m = app.metrics().await.expect(200);
         assert!(m.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
         for needle in [
             "crossings_http_requests_total{route=\"/api/v1/movements\",method=\"POST\",status=\"201\"}",
@@ -149,5 +149,25 @@ on_both_backends! {
         ] {
             assert!(m.text.contains(needle), "{needle} missing from /metrics");
         }
+    }
+
+    async fn metrics_are_not_on_the_api_port_and_their_labels_are_bounded(app: TestApp) {
+        let api = app.get("/metrics", None).await.expect(404);
+        assert_eq!(api.headers["content-type"], "application/problem+json");
+        for i in 0..50 {
+            let method = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+            app.send(app.client.request(method, app.url(&format!("/made-up-{i}")))).await;
+        }
+        let m = app.metrics().await.expect(200);
+        assert!(m.text.contains("method=\"OTHER\""), "made-up methods share one label");
+        assert!(!m.text.contains("MADEUP"));
+        assert!(!m.text.contains("made-up-"), "unmatched paths share one route label");
+        assert!(m.text.contains("route=\"unmatched\""));
+        // Only /metrics and the probes are on the metrics listener.
+        let base = app.metrics_address.clone().unwrap();
+        let ready = app.send(app.client.get(format!("{base}/health/ready"))).await;
+        assert_eq!(ready.status.as_u16(), 200);
+        let other = app.send(app.client.get(format!("{base}/api/v1/poes"))).await;
+        assert_eq!(other.status.as_u16(), 404);
     }
 }

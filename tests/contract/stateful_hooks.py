@@ -37,6 +37,15 @@ def _movement(body):
     body.pop("mrz", None)
     # permitted_until only for entries of non-citizens, not before the entry: leave it out.
     body.pop("permitted_until", None)
+    # Without its MRZ, a movement must name its traveller.
+    if not isinstance(body.get("traveller"), dict):
+        body["traveller"] = {
+            "document_type": "passport",
+            "document_number": f"C{random.randint(1000000, 9999999)}",
+            "issuing_state": "ZAF",
+            "nationality": "ZAF",
+            "sex": "F",
+        }
     traveller = body.get("traveller")
     if isinstance(traveller, dict):
         # Born before the crossing.

@@ -13,11 +13,12 @@
 // languages; sign-out. Screenshots and the PDF go to <output_dir>. Exits 1 with a message on
 // any failure. Run by tests/dashboard_e2e.rs.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [base, username, password, outDir] = process.argv.slice(2);
+const [base, username, password, outDir, adminUser, adminPassword] = process.argv.slice(2);
 if (!base || !username || !password || !outDir) {
   console.error('usage: node dashboard.e2e.mjs <base_url> <username> <password> <output_dir>');
   process.exit(2);
@@ -91,6 +92,90 @@ async function chartsReady(page) {
   check(bad.length === 0, `charts not drawn: ${bad.join('; ')}`);
 }
 
+/** RFC 6238 (SHA-1, 6 digits, 30 s) for a base32 secret, `steps` steps from now. */
+function totp(secret, steps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const bytes = [];
+  for (const c of secret.replace(/=+$/, '')) {
+    value = ((value << 5) | alphabet.indexOf(c)) & 0xffffff;
+    bits += 5;
+    if (bits >= 8) {
+      bytes.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + steps));
+  const h = crypto.createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
+  const o = h[19] & 15;
+  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1_000_000).padStart(6, '0');
+}
+
+async function apiPost(pathAndQuery, body, token) {
+  const headers = { 'Content-Type': 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`${BASE}/api/v1${pathAndQuery}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const text = await res.text();
+  check(res.ok, `POST ${pathAndQuery} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A new account, made by an admin, signs in for the first time in the browser: it chooses
+ * its own password, sets up its second factor (the server requires one of admins), reaches
+ * the dashboard, signs out, and signs in again with its one-time code. */
+async function newcomerSignsIn(page) {
+  step = 'the admin enrols a second factor through the API';
+  const admin = await apiPost('/auth/login', { username: adminUser, password: adminPassword });
+  check(admin.mfa_enrolment_required === true, `admins must enrol a second factor here: ${JSON.stringify(admin)}`);
+  const adminSetup = await apiPost('/auth/mfa/setup', null, admin.access_token);
+  await apiPost('/auth/mfa/confirm', { code: totp(adminSetup.secret) }, admin.access_token);
+  const initial = 'initial password from the admin';
+  await apiPost('/users', { username: 'e2e.newcomer', password: initial, roles: ['admin'], poes: ['*'] }, admin.access_token);
+
+  step = 'a newcomer signs in: password change';
+  await page.locator('#signin-form').waitFor({ state: 'visible' });
+  await page.locator('#username').fill('e2e.newcomer');
+  await page.locator('#password').fill(initial);
+  await page.locator('#signin-btn').click();
+  await page.locator('#pw-form').waitFor({ state: 'visible' });
+  await page.locator('#new-password').fill('password1234');
+  await page.locator('#new-password2').fill('password1234');
+  await page.locator('#pw-btn').click();
+  await page.waitForFunction(() => !document.querySelector('#pw-msg').hidden);
+  check(/common/i.test(await page.locator('#pw-msg').textContent()), 'a common password is refused with a reason');
+  const own = 'a newcomer chooses this phrase';
+  await page.locator('#new-password').fill(own);
+  await page.locator('#new-password2').fill(own);
+  await page.locator('#pw-btn').click();
+
+  step = 'a newcomer signs in: second factor';
+  await page.locator('#mfa-form').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => document.querySelector('#mfa-secret').textContent.length >= 16);
+  const secret = (await page.locator('#mfa-secret').textContent()).trim();
+  check((await page.getAttribute('#mfa-link', 'href')).startsWith('otpauth://totp/'), 'the otpauth link is offered');
+  await page.locator('#mfa-code').fill(totp(secret));
+  await page.locator('#mfa-btn').click();
+  await page.locator('#dash-view').waitFor({ state: 'visible' });
+
+  step = 'a newcomer signs in again with a one-time code';
+  await page.locator('#signout').click();
+  await page.locator('#signin-form').waitFor({ state: 'visible' });
+  await page.locator('#username').fill('e2e.newcomer');
+  await page.locator('#password').fill(own);
+  await page.locator('#signin-btn').click();
+  await page.locator('#otp').waitFor({ state: 'visible' });
+  // The code of the confirmation is used up; the next step's is accepted (one step of drift).
+  await page.locator('#otp').fill(totp(secret, 1));
+  await page.locator('#signin-btn').click();
+  await page.locator('#dash-view').waitFor({ state: 'visible' });
+  await page.locator('#signout').click();
+  await page.locator('#signin-form').waitFor({ state: 'visible' });
+  log('a newcomer changed the password, set up a second factor and signed in with it');
+}
+
 async function signIn(page) {
   await page.locator('#signin-form').waitFor({ state: 'visible' });
   await page.locator('#username').fill(username);
@@ -156,6 +241,17 @@ async function main() {
     });
     check(weight < 600 * 1024, `the page and its assets weigh ${weight} bytes, over the 600 KB budget`);
     log(`page weight: ${(weight / 1024).toFixed(1)} KB`);
+
+    {
+      // In a page of its own: a refused password is a 422 in the console there, on purpose.
+      const newcomerContext = await browser.newContext(desktop);
+      newcomerContext.setDefaultTimeout(STEP_TIMEOUT);
+      const newcomerPage = await newcomerContext.newPage();
+      newcomerPage.on('pageerror', (e) => problems.push(`newcomer: page error: ${e.message}`));
+      await newcomerPage.goto(`${BASE}/dashboard/`);
+      await newcomerSignsIn(newcomerPage);
+      await newcomerContext.close();
+    }
 
     step = 'sign in';
     await signIn(page);

@@ -50,6 +50,7 @@
     refresh: null,       // refresh token (memory, and sessionStorage for reloads)
     refreshing: null,    // the one refresh in flight, shared by every caller
     session: 0,          // bumped at each sign-in and sign-out: late answers are dropped
+    pending: null,       // a sign-in waiting for a password change or a second factor
     user: '',
     poes: [],
     selected: new Set(),
@@ -565,6 +566,9 @@
     $('kpis').replaceChildren();
     $('poe-picker').open = false;
     document.body.classList.remove('print-view');
+    state.pending = null;
+    leaveSteps();
+    $('otp-field').hidden = true;
     showSignin(message, isError);
   }
 
@@ -572,25 +576,46 @@
     ev.preventDefault();
     const username = $('username').value.trim();
     const password = $('password').value;
+    const otpWanted = !$('otp-field').hidden;
+    const otp = $('otp').value.trim();
     const msg = $('signin-msg');
-    if (!username || !password) {
-      msg.textContent = t('enter_both');
+    if (!username || !password || (otpWanted && !/^[0-9]{6}$/.test(otp))) {
+      msg.textContent = !username || !password ? t('enter_both') : t('otp_needed');
       msg.hidden = false;
       msg.classList.add('error');
-      (username ? $('password') : $('username')).focus();
+      (!username ? $('username') : !password ? $('password') : $('otp')).focus();
       return;
     }
     const btn = $('signin-btn');
     btn.disabled = true;
     btn.textContent = t('signing_in');
     try {
-      const res = await post('/auth/login', { username, password });
+      const body = otpWanted ? { username, password, otp } : { username, password };
+      const res = await post('/auth/login', body);
       if (!res.ok) {
-        const p = await problemOf(res);
+        let p = null;
+        try { p = await res.json(); } catch (_) { /* not problem+json */ }
+        if (res.status === 401 && p && typeof p.type === 'string' && p.type.endsWith('otp-required')) {
+          // The password was right; the account needs its one-time code too.
+          $('otp-field').hidden = false;
+          $('otp').value = '';
+          btn.disabled = false;
+          btn.textContent = t('sign_in');
+          msg.textContent = t('otp_needed');
+          msg.hidden = false;
+          msg.classList.remove('error');
+          $('otp').focus();
+          return;
+        }
         const text = res.status === 401
-          ? `${t('wrong_login')} ${p.detail && !/password/i.test(p.detail) ? p.detail : ''}`.trim()
-          : `${p.title}: ${p.detail}`;
+          ? (otpWanted ? t('otp_wrong') : `${t('wrong_login')} ${p && p.detail && !/password/i.test(p.detail) ? p.detail : ''}`.trim())
+          : `${(p && p.title) || t('http_status', res.status)}: ${(p && p.detail) || ''}`;
         showSignin(text, true);
+        if (otpWanted) {
+          $('password').value = password;
+          $('otp').value = '';
+          $('otp').focus();
+        }
         return;
       }
       const tokens = await res.json();
@@ -602,12 +627,130 @@
       }
       state.session += 1;
       state.user = username;
-      keep(tokens);
       $('password').value = '';
-      await enterDashboard();
+      $('otp').value = '';
+      $('otp-field').hidden = true;
+      await nextStep(tokens, password);
     } catch (e) {
       if (e instanceof SessionEnded) return;
       showSignin(e instanceof ApiError ? `${e.title}: ${e.detail}` : t('signin_failed'), true);
+    }
+  }
+
+  /** What a sign-in still needs before the dashboard: the account's own password (an admin
+   * set it), then a second factor (its role needs one). The token is good for nothing else
+   * until then. */
+  async function nextStep(tokens, password) {
+    state.pending = { tokens, password };
+    if (tokens.password_change_required) {
+      showStep('pw-form');
+      $('new-password').focus();
+      return;
+    }
+    if (tokens.mfa_enrolment_required) {
+      await startMfa();
+      return;
+    }
+    state.pending = null;
+    keep(tokens);
+    await enterDashboard();
+  }
+
+  function showStep(form, message, isError) {
+    $('signin-view').hidden = true;
+    $('dash-view').hidden = true;
+    $('step-view').hidden = false;
+    for (const f of ['pw-form', 'mfa-form']) $(f).hidden = f !== form;
+    const msg = $(form === 'pw-form' ? 'pw-msg' : 'mfa-msg');
+    msg.textContent = message || '';
+    msg.hidden = !message;
+    msg.classList.toggle('error', Boolean(isError));
+  }
+
+  function leaveSteps() {
+    $('step-view').hidden = true;
+    $('new-password').value = '';
+    $('new-password2').value = '';
+    $('mfa-code').value = '';
+    $('mfa-secret').textContent = '';
+  }
+
+  async function onPasswordChange(ev) {
+    ev.preventDefault();
+    const pending = state.pending;
+    if (!pending) return;
+    const next = $('new-password').value;
+    if (next !== $('new-password2').value) {
+      showStep('pw-form', t('pw_mismatch'), true);
+      $('new-password2').focus();
+      return;
+    }
+    const btn = $('pw-btn');
+    btn.disabled = true;
+    btn.textContent = t('pw_saving');
+    try {
+      const res = await post('/auth/password', { current_password: pending.password, new_password: next }, pending.tokens.access_token);
+      if (!res.ok) {
+        const p = await problemOf(res);
+        const detail = p.errors && p.errors.length ? p.errors.map((e) => `${e.field}: ${e.message}`).join('; ') : `${p.title}: ${p.detail}`;
+        showStep('pw-form', detail, true);
+        $('new-password').focus();
+        return;
+      }
+      pending.tokens.password_change_required = false;
+      pending.password = next;
+      leaveSteps();
+      await nextStep(pending.tokens, next);
+    } catch (e) {
+      showStep('pw-form', e instanceof ApiError ? `${e.title}: ${e.detail}` : t('signin_failed'), true);
+    } finally {
+      btn.disabled = false;
+      btn.textContent = t('pw_save');
+    }
+  }
+
+  async function startMfa() {
+    const pending = state.pending;
+    showStep('mfa-form');
+    try {
+      const res = await post('/auth/mfa/setup', null, pending.tokens.access_token);
+      if (!res.ok) {
+        const p = await problemOf(res);
+        showStep('mfa-form', `${p.title}: ${p.detail}`, true);
+        return;
+      }
+      const setup = await res.json();
+      $('mfa-secret').textContent = setup.secret;
+      $('mfa-link').href = setup.otpauth_uri;
+      $('mfa-code').focus();
+    } catch (e) {
+      showStep('mfa-form', e instanceof ApiError ? `${e.title}: ${e.detail}` : t('signin_failed'), true);
+    }
+  }
+
+  async function onMfaConfirm(ev) {
+    ev.preventDefault();
+    const pending = state.pending;
+    if (!pending) return;
+    const code = $('mfa-code').value.trim();
+    const btn = $('mfa-btn');
+    btn.disabled = true;
+    try {
+      const res = await post('/auth/mfa/confirm', { code }, pending.tokens.access_token);
+      if (!res.ok) {
+        const p = await problemOf(res);
+        showStep('mfa-form', res.status === 422 ? t('mfa_wrong') : `${p.title}: ${p.detail}`, true);
+        $('mfa-code').value = '';
+        $('mfa-code').focus();
+        return;
+      }
+      pending.tokens.mfa_enrolment_required = false;
+      leaveSteps();
+      await nextStep(pending.tokens, pending.password);
+    } catch (e) {
+      showStep('mfa-form', e instanceof ApiError ? `${e.title}: ${e.detail}` : t('signin_failed'), true);
+    } finally {
+      btn.disabled = false;
     }
   }
 
@@ -1783,6 +1926,8 @@
     $('preset').value = 'last7';
     $('lang').addEventListener('click', toggleLanguage);
     $('signin-form').addEventListener('submit', onSignin);
+    $('pw-form').addEventListener('submit', onPasswordChange);
+    $('mfa-form').addEventListener('submit', onMfaConfirm);
     $('signout').addEventListener('click', onSignout);
     $('filters').addEventListener('submit', onApply);
     $('preset').addEventListener('change', onPreset);

@@ -1,0 +1,208 @@
+//! What a traveller search asks for: one document, or a person by name and date of birth.
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::traveller::{DocumentNumber, PersonName, StateCode};
+use super::validation::ValidationErrors;
+
+/// `POST /travellers/search` as sent.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SearchInput {
+    /// By document: issuing state (with `document_number`; not with the person's fields).
+    #[schema(value_type = Option<StateCode>, example = "ZAF")]
+    pub issuing_state: Option<String>,
+    /// By document: number, 1 to 20 letters and digits (spaces, hyphens and `<` ignored).
+    #[schema(pattern = "^[ <-]*([A-Za-z0-9][ <-]*){1,20}$", example = "M12345678")]
+    pub document_number: Option<String>,
+    /// By person: surname (with `date_of_birth`); case, spaces, hyphens, apostrophes and
+    /// diacritics do not matter.
+    #[schema(schema_with = super::schemas::surname_or_null)]
+    pub surname: Option<String>,
+    /// By person: given names, in any order; one in common is enough.
+    pub given_names: Option<String>,
+    /// By person: date of birth, `YYYY-MM-DD` (required with `surname`).
+    #[schema(value_type = Option<super::schemas::LocalDate>)]
+    pub date_of_birth: Option<String>,
+    /// By person: only documents of this nationality.
+    #[schema(value_type = Option<StateCode>)]
+    pub nationality: Option<String>,
+    /// Why you look, kept in the audit log with the search: at most 500 characters; required
+    /// of police, with at least 5.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A valid search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TravellerQuery {
+    /// One document.
+    Document {
+        /// Issuing state.
+        issuing_state: StateCode,
+        /// Number.
+        document_number: DocumentNumber,
+    },
+    /// A person: the documents whose holder's names compare equal (see
+    /// [`crate::domain::names`]) with the same date of birth.
+    Person {
+        /// Surname.
+        surname: PersonName,
+        /// Given names (may be empty).
+        given_names: PersonName,
+        /// Date of birth.
+        date_of_birth: NaiveDate,
+        /// Only this nationality.
+        nationality: Option<StateCode>,
+    },
+}
+
+impl TravellerQuery {
+    /// Checks a search (the reason is checked by the service, which knows the caller).
+    pub fn parse(input: &SearchInput) -> Result<Self, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let document = input.issuing_state.is_some() || input.document_number.is_some();
+        let person = input.surname.is_some()
+            || input.given_names.is_some()
+            || input.date_of_birth.is_some()
+            || input.nationality.is_some();
+        let query = match (document, person) {
+            (true, true) => {
+                e.push("", "search by a document or by a person, not both");
+                None
+            }
+            (false, false) => {
+                e.push("", "name a document (issuing_state, document_number) or a person (surname, date_of_birth)");
+                None
+            }
+            (true, false) => {
+                let state = match &input.issuing_state {
+                    Some(s) => e.take("issuing_state", StateCode::parse(s)),
+                    None => {
+                        e.push("issuing_state", "is required to search by document");
+                        None
+                    }
+                };
+                let number = match &input.document_number {
+                    Some(n) => e.take("document_number", DocumentNumber::parse(n)),
+                    None => {
+                        e.push("document_number", "is required to search by document");
+                        None
+                    }
+                };
+                state.zip(number).map(
+                    |(issuing_state, document_number)| TravellerQuery::Document {
+                        issuing_state,
+                        document_number,
+                    },
+                )
+            }
+            (false, true) => {
+                let surname = match &input.surname {
+                    Some(s) if super::names::surname_key(s).is_empty() => {
+                        e.push("surname", "must hold at least one letter");
+                        None
+                    }
+                    Some(s) => e.take("surname", PersonName::parse(s, false)),
+                    None => {
+                        e.push("surname", "is required to search by person");
+                        None
+                    }
+                };
+                let given_names = e.take(
+                    "given_names",
+                    PersonName::parse(input.given_names.as_deref().unwrap_or(""), true),
+                );
+                let date_of_birth = match &input.date_of_birth {
+                    Some(d) => match NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d") {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            e.push("date_of_birth", "must be a real calendar date, YYYY-MM-DD");
+                            None
+                        }
+                    },
+                    None => {
+                        e.push(
+                            "date_of_birth",
+                            "is required to search by person: a name alone finds too many",
+                        );
+                        None
+                    }
+                };
+                let nationality = input
+                    .nationality
+                    .as_deref()
+                    .and_then(|n| e.take("nationality", StateCode::parse(n)));
+                match (surname, given_names, date_of_birth) {
+                    (Some(surname), Some(given_names), Some(date_of_birth)) => {
+                        Some(TravellerQuery::Person {
+                            surname,
+                            given_names,
+                            date_of_birth,
+                            nationality,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+        };
+        match query {
+            Some(q) if e.is_empty() => Ok(q),
+            _ => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(v: serde_json::Value) -> SearchInput {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_search_names_a_document_or_a_person() {
+        assert!(matches!(
+            TravellerQuery::parse(&input(
+                serde_json::json!({"issuing_state": "zaf", "document_number": "a 12"})
+            )),
+            Ok(TravellerQuery::Document { .. })
+        ));
+        assert!(matches!(
+            TravellerQuery::parse(&input(
+                serde_json::json!({"surname": "Mo-fokeng", "date_of_birth": "1990-01-02"})
+            )),
+            Ok(TravellerQuery::Person { .. })
+        ));
+        let cases = [
+            (serde_json::json!({}), ""),
+            (
+                serde_json::json!({"issuing_state": "ZAF", "surname": "X", "date_of_birth": "1990-01-02"}),
+                "",
+            ),
+            (serde_json::json!({"surname": "Mofokeng"}), "date_of_birth"),
+            (
+                serde_json::json!({"surname": "Mofokeng", "date_of_birth": "1990-02-30"}),
+                "date_of_birth",
+            ),
+            (
+                serde_json::json!({"surname": "-", "date_of_birth": "1990-01-02"}),
+                "surname",
+            ),
+            (
+                serde_json::json!({"surname": "X", "date_of_birth": "1990-01-02", "nationality": "XYZ"}),
+                "nationality",
+            ),
+            (
+                serde_json::json!({"issuing_state": "ZAF"}),
+                "document_number",
+            ),
+        ];
+        for (v, field) in cases {
+            let e = TravellerQuery::parse(&input(v.clone())).unwrap_err();
+            assert!(e.0.iter().any(|f| f.field == field), "{v}: {e}");
+        }
+    }
+}
