@@ -25,6 +25,16 @@ impl AddressThrottle {
         }
     }
 
+    /// Failures an address may make per window.
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// The window.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
     /// Counts an attempt from `addr` as a failure before its password is checked, in one
     /// step under the lock, so parallel attempts cannot all slip under the limit; answers
     /// `Err(seconds to wait)` (counting nothing) when the address has used up its failures.
