@@ -127,6 +127,9 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u32,
     /// Migrate at start.
     pub migrate_on_start: bool,
+    /// A PostgreSQL streaming replica that statistics and the dashboard read; empty = they
+    /// read the primary.
+    pub read_url: SecretString,
 }
 
 impl DatabaseSettings {
@@ -138,6 +141,12 @@ impl DatabaseSettings {
         } else {
             url.to_owned()
         }
+    }
+
+    /// The read replica's URL, when one is set.
+    pub fn replica_url(&self) -> Option<String> {
+        let url = self.read_url.expose_secret().trim();
+        (!url.is_empty()).then(|| url.to_owned())
     }
 }
 
@@ -428,6 +437,15 @@ impl Settings {
         if self.database.pool_size == 0 {
             return invalid("database.pool_size", "must be at least 1");
         }
+        if let Some(url) = self.database.replica_url() {
+            let postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
+            if !postgres(&url) || !postgres(&self.database.effective_url()) {
+                return invalid(
+                    "database.read_url",
+                    "a read replica is a PostgreSQL streaming replica of a PostgreSQL database.url",
+                );
+            }
+        }
         if !(1..=1000).contains(&self.movements.max_batch_items) {
             return invalid("movements.max_batch_items", "must be between 1 and 1000");
         }
@@ -551,6 +569,31 @@ mod tests {
         assert_eq!(s.server.workers, 3);
         assert_eq!(s.server.bind, "0.0.0.0:9000");
         assert_eq!(s.database.effective_url(), "postgres://x@y/z");
+    }
+
+    #[test]
+    fn a_read_replica_is_off_by_default_and_must_be_postgresql() {
+        assert_eq!(load(&[]).unwrap().database.replica_url(), None);
+        let s = load(&[
+            ("DATABASE_URL", "postgres://x@primary/z"),
+            ("CROSSINGS__DATABASE__READ_URL", "postgres://x@replica/z"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.database.replica_url().as_deref(),
+            Some("postgres://x@replica/z")
+        );
+        for (primary, replica) in [
+            ("sqlite://./x.db", "postgres://x@replica/z"),
+            ("postgres://x@primary/z", "sqlite://./y.db"),
+        ] {
+            let err = load(&[
+                ("DATABASE_URL", primary),
+                ("CROSSINGS__DATABASE__READ_URL", replica),
+            ])
+            .unwrap_err();
+            assert!(err.to_string().contains("database.read_url"), "{err}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod movements;
 pub mod poe_systems;
 pub mod poes;
 pub mod registry;
+pub mod replica;
 pub mod sessions;
 pub mod stats;
 pub mod stays;

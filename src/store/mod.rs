@@ -13,6 +13,7 @@ pub mod movements;
 pub mod parsed;
 pub mod poe_systems;
 pub mod poes;
+pub mod replica;
 pub mod schema;
 pub mod sessions;
 pub mod stays;
