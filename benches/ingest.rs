@@ -31,7 +31,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{BenchDb, settings};
+use common::{BenchDb, ms, percentile, settings};
 use crossings::domain::movement::{MovementInput, NewMovement, Rules};
 use crossings::service::movements::{RecordContext, Sender, new_row};
 use crossings::startup::Application;
