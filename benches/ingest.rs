@@ -1,9 +1,18 @@
-//! Ingestion into PostgreSQL: a post's 15-day offline backlog pushed as batches over HTTP,
-//! against a baseline measured in the same run (the same rows written straight into the same
-//! tables with multi-row INSERTs: no HTTP, no validation, no idempotency, no audit); then
-//! single posts from 64 concurrent clients.
+//! Ingestion into PostgreSQL, each figure beside a baseline measured in the same run.
 //!
-//! `cargo bench --bench ingest` (options: `-- --events 225000 --clients 4 --singles 20000`).
+//! - Batches: a post's 15-day offline backlog pushed as batches of 1,000 over HTTP, against
+//!   the same rows as 1,000-row `INSERT … VALUES` statements sent back to back through `psql`
+//!   (one connection, and four) into a plain table with the movement's columns and four
+//!   indexes (primary key, `(principal, client_event_id)` unique, `(poe, occurred_at)`,
+//!   `(issuing_state, document_number)`).
+//! - Single posts: `wrk -t2 -c64 --latency` posting one new movement per request, with group
+//!   commit off (`ingest.group_commit_max = 1`: before) and on (the configuration's: after),
+//!   against `pgbench -n -c64 -j2` of one single-row autocommit INSERT of such a row into
+//!   that plain table.
+//!
+//! `cargo bench --bench ingest` (options: `-- --events 225000 --clients 4 --single-clients 64
+//! --single-secs 15 --skip-baseline --skip-batches`). Needs `psql`, `pg_dump`, `pgbench` and
+//! `wrk` on the PATH (Debian: `postgresql-client`, `postgresql-contrib`, `wrk`).
 //!
 //! `cargo bench --bench ingest -- --alerts [--alert-batches 20]`: batches of 1,000 of which 2%
 //! match the watchlist, first with no police client streaming hits, then with one connected to
@@ -18,9 +27,10 @@
 
 mod common;
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use common::{BenchDb, ms, percentile, settings};
 use crossings::domain::movement::{MovementInput, NewMovement, Rules};
 use crossings::service::movements::{RecordContext, Sender, new_row};
@@ -35,10 +45,11 @@ struct Options {
     alerts: bool,
     alert_batches: usize,
     skip_baseline: bool,
+    skip_batches: bool,
     events: usize,
     clients: usize,
-    singles: usize,
     single_clients: usize,
+    single_secs: u64,
 }
 
 fn options() -> Options {
@@ -54,10 +65,11 @@ fn options() -> Options {
         alerts: args.iter().any(|a| a == "--alerts"),
         alert_batches: get("--alert-batches", 20),
         skip_baseline: args.iter().any(|a| a == "--skip-baseline"),
+        skip_batches: args.iter().any(|a| a == "--skip-batches"),
         events: get("--events", 225_000),
         clients: get("--clients", 4),
-        singles: get("--singles", 20_000),
         single_clients: get("--single-clients", 64),
+        single_secs: get("--single-secs", 15) as u64,
     }
 }
 
@@ -78,37 +90,184 @@ fn backlog(events: usize) -> Vec<Value> {
         .collect()
 }
 
-/// The baseline: the rows the service would write, inserted 1,000 a statement, one
-/// transaction each, by `connections` connections in parallel.
-fn baseline(url: &str, rows: &[MovementRow], connections: usize) -> Duration {
-    let chunks: Vec<&[MovementRow]> = rows.chunks(1000).collect();
-    let per = chunks.len().div_ceil(connections);
-    let started = Instant::now();
-    std::thread::scope(|s| {
-        for part in chunks.chunks(per) {
-            s.spawn(move || {
-                let mut conn = PgConnection::establish(url).unwrap();
-                for chunk in part {
-                    conn.transaction::<_, diesel::result::Error, _>(|c| {
-                        // Two statements of 500 rows: 31 columns a row stay under 65,535 parameters.
-                        for half in chunk.chunks(500) {
-                            let forms: Vec<NewMovementRow> =
-                                half.iter().map(NewMovementRow::from).collect();
-                            diesel::insert_into(movements::table)
-                                .values(&forms)
-                                .execute(c)?;
-                        }
-                        Ok(())
-                    })
-                    .unwrap();
-                }
-            });
-        }
-    });
-    started.elapsed()
+/// The plain table of the baselines: the movement's columns, four indexes, nothing else.
+const PLAIN_TABLE: &str = "CREATE TABLE plain (LIKE movements); \
+    ALTER TABLE plain ADD PRIMARY KEY (id); \
+    CREATE UNIQUE INDEX plain_idempotency ON plain (principal, client_event_id); \
+    CREATE INDEX plain_poe_time ON plain (poe, occurred_at); \
+    CREATE INDEX plain_document ON plain (issuing_state, document_number);";
+
+fn run_tool(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn token(client: &reqwest::Client, base: &str) -> String {
+fn psql(url: &str, sql: &str) -> String {
+    run_tool(
+        Command::new("psql")
+            .args([
+                "-X",
+                "-q",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                url,
+                "-c",
+            ])
+            .arg(sql),
+    )
+}
+
+/// A migrated, empty database of the service's schema (on a blocking thread of its own).
+fn migrated(tag: &str) -> BenchDb {
+    let db = BenchDb::create(tag);
+    let url = db.url.clone();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async {
+            drop(Application::build(settings(&url)).await.unwrap());
+        });
+    })
+    .join()
+    .unwrap();
+    db
+}
+
+/// The rows as 1,000-row `INSERT … VALUES` statements into `plain`, as `pg_dump` writes them
+/// (the rows are loaded into a scratch database's `movements` first, untimed).
+fn insert_statements(rows: &[MovementRow], dir: &std::path::Path) -> Vec<String> {
+    let scratch = migrated("scratch");
+    let mut conn = PgConnection::establish(&scratch.url).unwrap();
+    for chunk in rows.chunks(500) {
+        let forms: Vec<NewMovementRow> = chunk.iter().map(NewMovementRow::from).collect();
+        diesel::insert_into(movements::table)
+            .values(&forms)
+            .execute(&mut conn)
+            .unwrap();
+    }
+    drop(conn);
+    let dump = dir.join("dump.sql");
+    run_tool(
+        Command::new("pg_dump")
+            .args([
+                "--data-only",
+                "--inserts",
+                "--rows-per-insert=1000",
+                "--table=public.movements",
+                "-f",
+            ])
+            .arg(&dump)
+            .arg(&scratch.url),
+    );
+    let text = std::fs::read_to_string(&dump).unwrap();
+    let mut statements = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        if line.starts_with("INSERT INTO public.movements ") {
+            current = line.replacen("INSERT INTO public.movements ", "INSERT INTO plain ", 1);
+            current.push('\n');
+        } else if !current.is_empty() {
+            current.push_str(line);
+            current.push('\n');
+            if line.ends_with(");") {
+                statements.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    assert_eq!(statements.len(), rows.len().div_ceil(1000), "statements");
+    statements
+}
+
+/// The batch baseline: the statements sent back to back through `connections` psql sessions
+/// at once (autocommit: a statement a transaction), into an empty plain table.
+fn batch_baseline(
+    statements: &[String],
+    rows: usize,
+    connections: usize,
+    dir: &std::path::Path,
+) -> Duration {
+    let db = migrated("baseline");
+    psql(&db.url, PLAIN_TABLE);
+    let per = statements.len().div_ceil(connections);
+    let files: Vec<std::path::PathBuf> = statements
+        .chunks(per)
+        .enumerate()
+        .map(|(i, part)| {
+            let f = dir.join(format!("part-{connections}-{i}.sql"));
+            std::fs::write(&f, part.concat()).unwrap();
+            f
+        })
+        .collect();
+    let started = Instant::now();
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            Command::new("psql")
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url, "-f"])
+                .arg(f)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success(), "psql failed");
+    }
+    let took = started.elapsed();
+    let n: usize = psql(&db.url, "SELECT count(*) FROM plain")
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(n, rows, "every row inserted");
+    took
+}
+
+/// The single-post baseline: `pgbench -n -c{clients} -j2 -T{secs}` of one single-row
+/// autocommit INSERT into the plain table; answers transactions a second.
+fn single_baseline(clients: usize, secs: u64, dir: &std::path::Path) -> f64 {
+    let db = migrated("pgbench");
+    psql(&db.url, PLAIN_TABLE);
+    let script = dir.join("insert.sql");
+    std::fs::write(
+        &script,
+        "\\set n random(1, 99999999)\n\
+         INSERT INTO plain (id, principal, client_event_id, payload_hash, poe, direction, \
+         occurred_at, recorded_at, recorded_by, mode, purpose, document_type, document_number, \
+         issuing_state, nationality, surname, given_names, date_of_birth, sex, \
+         sequence_anomaly, outside_hours, late) VALUES (gen_random_uuid()::text, \
+         'system:bench', gen_random_uuid()::text, \
+         'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'MSU', 'entry', \
+         now()::timestamp, now()::timestamp, 'poe-system:bench', 'pedestrian', 'visit', \
+         'passport', 'W' || :n, 'ZAF', 'ZAF', 'DLAMINI', 'SIPHO', '1988-03-14', 'M', false, \
+         false, false);\n",
+    )
+    .unwrap();
+    let out = run_tool(
+        Command::new("pgbench")
+            .args([
+                "-n",
+                &format!("-c{clients}"),
+                "-j2",
+                &format!("-T{secs}"),
+                "-f",
+            ])
+            .arg(&script)
+            .arg(&db.url),
+    );
+    out.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no tps in pgbench's output: {out}"))
+}
+
+async fn token(client: &reqwest::Client, base: &str, poe: &str) -> String {
     let login: Value = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"username": "admin", "password": "bench-admin-password"}))
@@ -122,7 +281,7 @@ async fn token(client: &reqwest::Client, base: &str) -> String {
     let creds: Value = client
         .post(format!("{base}/api/v1/poe-systems"))
         .bearer_auth(admin)
-        .json(&json!({"poe": "MSU", "label": "bench gate"}))
+        .json(&json!({"poe": poe, "label": "bench gate"}))
         .send()
         .await
         .unwrap()
@@ -141,10 +300,36 @@ async fn token(client: &reqwest::Client, base: &str) -> String {
     t["access_token"].as_str().unwrap().to_owned()
 }
 
+/// Lines printed as they come and again together at the end.
+struct Report {
+    lines: Vec<String>,
+}
+
+impl Report {
+    fn add(&mut self, line: String) {
+        println!("{line}");
+        self.lines.push(line);
+    }
+}
+
 async fn run(o: Options) {
     if o.alerts {
         return run_alerts(&o).await;
     }
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = Report { lines: Vec::new() };
+    if !o.skip_batches {
+        run_batches(&o, dir.path(), &mut report).await;
+    }
+    run_singles(&o, dir.path(), &mut report).await;
+    println!();
+    println!("summary:");
+    for l in &report.lines {
+        println!("{l}");
+    }
+}
+
+async fn run_batches(o: &Options, dir: &std::path::Path, report: &mut Report) {
     println!(
         "generating {} events (15 days of Maseru Bridge)...",
         o.events
@@ -155,73 +340,55 @@ async fn run(o: Options) {
         .map(|c| serde_json::to_vec(&json!({ "movements": c })).unwrap())
         .collect();
 
-    // Rows for the baseline, built from the same events.
-    let registry =
-        crossings::config::load_poe_registry(std::path::Path::new("/nonexistent")).unwrap();
-    let rules = Rules {
-        now: Utc::now(),
-        future_tolerance: chrono::Duration::minutes(5),
-        registry: &registry,
-        home_state: "LSO",
-    };
-    let sender = Sender {
-        key: "system:bench".into(),
-        name: "poe-system:bench".into(),
-    };
-    let ctx = RecordContext {
-        registry: &registry,
-        recorded_at: crossings::domain::time::now(),
-        late_after: chrono::Duration::hours(24),
-        stay_rules: crossings::service::movements::stay_rules(&settings("").stays),
-    };
-    let rows: Vec<MovementRow> = events
-        .iter()
-        .map(|v| {
-            let m = NewMovement::parse(
-                serde_json::from_value::<MovementInput>(v.clone()).unwrap(),
-                &rules,
-            )
-            .unwrap();
-            new_row(&m, m.payload_hash(), &sender, &ctx)
-        })
-        .collect();
-
-    let (baseline_1, baseline_n) = if o.skip_baseline {
-        (Duration::MAX, Duration::MAX)
+    let baselines = if o.skip_baseline {
+        None
     } else {
-        run_baselines(&rows, o.clients).await
+        // Rows for the baseline, built from the same events, as the service would write them.
+        let registry =
+            crossings::config::load_poe_registry(std::path::Path::new("/nonexistent")).unwrap();
+        let rules = Rules {
+            now: Utc::now(),
+            future_tolerance: chrono::Duration::minutes(5),
+            registry: &registry,
+            home_state: "LSO",
+        };
+        let sender = Sender {
+            key: "system:bench".into(),
+            name: "poe-system:bench".into(),
+        };
+        let ctx = RecordContext {
+            registry: &registry,
+            recorded_at: crossings::domain::time::now(),
+            late_after: chrono::Duration::hours(24),
+            stay_rules: crossings::service::movements::stay_rules(&settings("").stays),
+        };
+        let rows: Vec<MovementRow> = events
+            .iter()
+            .map(|v| {
+                let m = NewMovement::parse(
+                    serde_json::from_value::<MovementInput>(v.clone()).unwrap(),
+                    &rules,
+                )
+                .unwrap();
+                new_row(&m, m.payload_hash(), &sender, &ctx)
+            })
+            .collect();
+        let dir = dir.to_path_buf();
+        let clients = o.clients;
+        println!("baselines: 1,000-row INSERTs through psql, 1 and {clients} connections...");
+        Some(
+            actix_web::rt::task::spawn_blocking(move || {
+                let statements = insert_statements(&rows, &dir);
+                let one = batch_baseline(&statements, rows.len(), 1, &dir);
+                let many = batch_baseline(&statements, rows.len(), clients, &dir);
+                (one, many)
+            })
+            .await
+            .unwrap(),
+        )
     };
-    run_service(&o, bodies, baseline_1, baseline_n).await;
-}
 
-async fn run_baselines(rows: &[MovementRow], clients: usize) -> (Duration, Duration) {
-    let rows = rows.to_vec();
-    let base_db = BenchDb::create("baseline");
-    let app = Application::build(settings(&base_db.url)).await.unwrap();
-    drop(app); // migrated and seeded; the server is not needed for the baseline
-    let url = base_db.url.clone();
-    let rows_for_one = rows.clone();
-    let baseline_1 = actix_web::rt::task::spawn_blocking(move || baseline(&url, &rows_for_one, 1))
-        .await
-        .unwrap();
-    drop(base_db);
-    let base_db = BenchDb::create("baseline_par");
-    drop(Application::build(settings(&base_db.url)).await.unwrap());
-    let url = base_db.url.clone();
-    let baseline_n = actix_web::rt::task::spawn_blocking(move || baseline(&url, &rows, clients))
-        .await
-        .unwrap();
-    drop(base_db);
-    (baseline_1, baseline_n)
-}
-
-/// The service: the backlog as batches, then single posts.
-async fn run_service(
-    o: &Options,
-    bodies: Vec<Vec<u8>>,
-    baseline_1: Duration,
-    baseline_n: Duration,
-) {
+    println!("service: batches...");
     let db = BenchDb::create("service");
     let app = Application::build(settings(&db.url)).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
@@ -232,7 +399,7 @@ async fn run_service(
         .pool_max_idle_per_host(256)
         .build()
         .unwrap();
-    let gate = token(&client, &base).await;
+    let gate = token(&client, &base, "MSU").await;
 
     let queue = std::sync::Arc::new(std::sync::Mutex::new(
         bodies.into_iter().enumerate().collect::<Vec<_>>(),
@@ -271,120 +438,226 @@ async fn run_service(
     }
     let http = started.elapsed();
     assert_eq!(created as usize, o.events, "every event created");
-
-    // Single posts from many clients at once.
-    let mut g = Generator::new(99, 200_000, "single");
-    let mut singles = Vec::new();
-    let mut day = (Utc::now() - chrono::Duration::days(3)).date_naive();
-    while singles.len() < o.singles {
-        singles.extend(
-            g.day(day, 30_000)
-                .iter()
-                .filter(|e| e.poe == "MSU")
-                .map(Generator::to_json),
-        );
-        day = day.succ_opt().unwrap_or(NaiveDate::MAX);
-    }
-    singles.truncate(o.singles);
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(singles));
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..o.single_clients)
-        .map(|_| {
-            let (client, base, gate, queue) =
-                (client.clone(), base.clone(), gate.clone(), queue.clone());
-            actix_web::rt::spawn(async move {
-                let mut latencies = Vec::new();
-                loop {
-                    let next = queue.lock().unwrap().pop();
-                    let Some(m) = next else { break };
-                    let t0 = Instant::now();
-                    let r = client
-                        .post(format!("{base}/api/v1/movements"))
-                        .bearer_auth(&gate)
-                        .json(&m)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(
-                        r.status().as_u16(),
-                        201,
-                        "{}",
-                        r.text().await.unwrap_or_default()
-                    );
-                    latencies.push(t0.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for t in tasks {
-        latencies.extend(t.await.unwrap());
-    }
-    let singles_time = started.elapsed();
-    latencies.sort();
-    // Stop the server and close every connection before the process exits (libpq and
-    // OpenSSL clean up at exit; threads still using them then would crash the process).
+    // Stop the server and close every connection before the database is dropped.
     server.stop(true).await;
     drop(state);
 
-    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
-    let http_rate = rate(o.events, http);
-    let best_baseline = rate(o.events, baseline_1).max(rate(o.events, baseline_n));
-    println!();
-    println!("| measurement | events | time (s) | events/s |");
-    println!("|---|---|---|---|");
-    if !o.skip_baseline {
-        println!(
-            "| baseline: multi-row INSERT, 1 connection | {} | {:.2} | {:.0} |",
-            o.events,
-            baseline_1.as_secs_f64(),
-            rate(o.events, baseline_1)
-        );
-        println!(
-            "| baseline: multi-row INSERT, {} connections | {} | {:.2} | {:.0} |",
-            o.clients,
-            o.events,
-            baseline_n.as_secs_f64(),
-            rate(o.events, baseline_n)
-        );
-    }
-    println!(
-        "| service: POST /movements/batch (1,000 a batch), {} clients | {} | {:.2} | {:.0} |",
+    let rate = |d: Duration| o.events as f64 / d.as_secs_f64();
+    report.add(format!(
+        "| service: POST /movements/batch (1,000 a batch), {} clients | {} | {:.2} s | {:.0} events/s |",
         o.clients,
         o.events,
         http.as_secs_f64(),
-        http_rate
-    );
-    println!(
-        "| service: POST /movements, {} clients | {} | {:.2} | {:.0} |",
-        o.single_clients,
-        o.singles,
-        singles_time.as_secs_f64(),
-        rate(o.singles, singles_time)
-    );
-    println!();
-    if !o.skip_baseline {
-        println!(
-            "batch ingestion / best baseline = {:.0}%, / single-connection baseline = {:.0}%",
-            100.0 * http_rate / best_baseline,
-            100.0 * http_rate / rate(o.events, baseline_1)
-        );
+        rate(http)
+    ));
+    if let Some((one, many)) = baselines {
+        report.add(format!(
+            "| baseline: 1,000-row INSERTs through psql, 1 connection | {} | {:.2} s | {:.0} rows/s |",
+            o.events,
+            one.as_secs_f64(),
+            rate(one)
+        ));
+        report.add(format!(
+            "| baseline: 1,000-row INSERTs through psql, {} connections | {} | {:.2} s | {:.0} rows/s |",
+            o.clients,
+            o.events,
+            many.as_secs_f64(),
+            rate(many)
+        ));
+        report.add(format!(
+            "batches / 1-connection baseline = {:.0}%; / {}-connection baseline = {:.0}%",
+            100.0 * rate(http) / rate(one),
+            o.clients,
+            100.0 * rate(http) / rate(many)
+        ));
     }
-    println!(
+    report.add(format!(
         "backlog of {} events accepted in {:.1} s",
         o.events,
         http.as_secs_f64()
-    );
-    println!(
-        "single posts: p50 {} ms, p99 {} ms, max {} ms",
-        ms(percentile(&latencies, 0.50)),
-        ms(percentile(&latencies, 0.99)),
-        ms(percentile(&latencies, 1.0))
-    );
+    ));
 }
 
-/// Signs in as `username` (the admin makes the account first when it is not the admin).
+/// What wrk measured.
+struct WrkRun {
+    requests_per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+}
+
+fn wrk_ms(v: &str) -> f64 {
+    let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+    let n: f64 = num.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => n / 1000.0,
+        "ms" => n,
+        "s" => n * 1000.0,
+        "m" => n * 60_000.0,
+        _ => f64::NAN,
+    }
+}
+
+fn parse_wrk(out: &str) -> WrkRun {
+    let field = |prefix: &str| {
+        out.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().last())
+            .map(str::to_owned)
+    };
+    WrkRun {
+        requests_per_sec: field("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN),
+        p50_ms: field("50%").map_or(f64::NAN, |v| wrk_ms(&v)),
+        p99_ms: field("99%").map_or(f64::NAN, |v| wrk_ms(&v)),
+        non_2xx: field("Non-2xx or 3xx responses:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    }
+}
+
+/// wrk's script: one new movement per request, ids unique per thread (each thread has its
+/// own Lua state and the same random seed, so the thread's number goes into every id).
+fn post_lua(token: &str, occurred_at: &str) -> String {
+    let body = json!({
+        "client_event_id": "CEI",
+        "poe": "MSU",
+        "direction": "entry",
+        "occurred_at": occurred_at,
+        "mode": "pedestrian",
+        "purpose": "visit",
+        "traveller": {
+            "document_type": "passport",
+            "document_number": "DOC",
+            "issuing_state": "ZAF",
+            "nationality": "ZAF",
+            "surname": "Dlamini",
+            "given_names": "Sipho",
+            "date_of_birth": "1988-03-14",
+            "sex": "M"
+        }
+    })
+    .to_string();
+    let template = body
+        .replace("\"CEI\"", "\"%s\"")
+        .replace("\"DOC\"", "\"%s\"");
+    format!(
+        r#"local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local counter = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+function request()
+  counter = counter + 1
+  local cei = string.format("w-%d-%d", tid, counter)
+  local doc = string.format("W%d%07d", tid, counter)
+  local body = string.format('{template}', cei, doc)
+  return wrk.format(nil, "/api/v1/movements", nil, body)
+end
+"#
+    )
+}
+
+async fn run_singles(o: &Options, dir: &std::path::Path, report: &mut Report) {
+    let baseline = if o.skip_baseline {
+        None
+    } else {
+        println!("baseline: pgbench of single-row INSERTs...");
+        let (clients, secs, dir) = (o.single_clients, o.single_secs, dir.to_path_buf());
+        Some(
+            actix_web::rt::task::spawn_blocking(move || single_baseline(clients, secs, &dir))
+                .await
+                .unwrap(),
+        )
+    };
+    if let Some(tps) = baseline {
+        report.add(format!(
+            "| baseline: pgbench -n -c{} -j2 -T{}, one single-row INSERT a transaction | {:.0} tx/s |",
+            o.single_clients, o.single_secs, tps
+        ));
+    }
+    let occurred_at = format!(
+        "{}Z",
+        (Utc::now() - chrono::Duration::minutes(30)).format("%Y-%m-%dT%H:%M:%S")
+    );
+    for (label, off) in [
+        ("group commit off (before)", true),
+        ("group commit on (after)", false),
+    ] {
+        println!("service: single posts, {label}...");
+        let db = BenchDb::create("singles");
+        let mut s = settings(&db.url);
+        if off {
+            s.ingest.group_commit_max = 1;
+        }
+        let group = (
+            s.ingest.group_commit_max,
+            s.ingest.group_commit_wait_ms,
+            s.ingest.group_commit_writers,
+        );
+        let app = Application::build(s).await.unwrap();
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        let server = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = reqwest::Client::new();
+        let gate = token(&client, &base, "MSU").await;
+        let script = dir.join("post.lua");
+        std::fs::write(&script, post_lua(&gate, &occurred_at)).unwrap();
+        let (clients, secs, url) = (o.single_clients, o.single_secs, base.clone());
+        let out = actix_web::rt::task::spawn_blocking(move || {
+            run_tool(
+                Command::new("wrk")
+                    .args([
+                        "-t2",
+                        &format!("-c{clients}"),
+                        &format!("-d{secs}s"),
+                        "--latency",
+                        "-s",
+                    ])
+                    .arg(&script)
+                    .arg(&url),
+            )
+        })
+        .await
+        .unwrap();
+        server.stop(true).await;
+        drop(state);
+        let recorded: i64 = psql(&db.url, "SELECT count(*) FROM movements")
+            .trim()
+            .parse()
+            .unwrap();
+        let run = parse_wrk(&out);
+        report.add(format!(
+            "| service: POST /movements, wrk -t2 -c{} -d{}s, {label} (max {}, wait {} ms, writers {}) | {:.0} /s | p50 {:.2} ms | p99 {:.2} ms | non-2xx {} | recorded {} |",
+            o.single_clients,
+            o.single_secs,
+            group.0,
+            group.1,
+            group.2,
+            run.requests_per_sec,
+            run.p50_ms,
+            run.p99_ms,
+            run.non_2xx,
+            recorded
+        ));
+        if let Some(tps) = baseline {
+            report.add(format!(
+                "singles, {label} / pgbench baseline = {:.0}%",
+                100.0 * run.requests_per_sec / tps
+            ));
+        }
+    }
+}
+
+/// Signs in as `username`, made by the admin first, with the forced change of the password an
+/// admin gives.
 async fn user_token(
     client: &reqwest::Client,
     base: &str,
@@ -395,20 +668,37 @@ async fn user_token(
     client
         .post(format!("{base}/api/v1/users"))
         .bearer_auth(admin)
-        .json(&json!({"username": username, "password": "bench-officer-password", "roles": [role], "poes": ["MSU"]}))
+        .json(&json!({"username": username, "password": "bench-initial-password", "roles": [role], "poes": ["MSU"]}))
         .send()
         .await
         .unwrap();
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": username, "password": "bench-officer-password"}))
+    let login = |password: &'static str| {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/auth/login");
+        let username = username.to_owned();
+        async move {
+            let v: Value = client
+                .post(url)
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let restricted = login("bench-initial-password").await;
+    let r = client
+        .post(format!("{base}/api/v1/auth/password"))
+        .bearer_auth(&restricted)
+        .json(&json!({"current_password": "bench-initial-password", "new_password": "bench-officer-password-2026"}))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    login["access_token"].as_str().unwrap().to_owned()
+    assert_eq!(r.status().as_u16(), 204);
+    login("bench-officer-password-2026").await
 }
 
 /// Sends `bodies` one after another: each batch's time, the total, and the alerts answered.
@@ -457,7 +747,7 @@ async fn run_alerts(o: &Options) {
     let server = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
-    let gate = token(&client, &base).await;
+    let gate = token(&client, &base, "MSU").await;
     let admin: Value = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"username": "admin", "password": "bench-admin-password"}))

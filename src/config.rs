@@ -66,6 +66,8 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// Signed checkpoints of the audit chain.
     pub audit: AuditSettings,
+    /// Group commit of single posts.
+    pub ingest: IngestSettings,
     /// Password for the first admin (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`); generated when
     /// absent.
     #[serde(default)]
@@ -129,6 +131,9 @@ pub struct DatabaseSettings {
     pub sqlite_busy_timeout_ms: u32,
     /// Migrate at start.
     pub migrate_on_start: bool,
+    /// A PostgreSQL streaming replica that statistics and the dashboard read; empty = they
+    /// read the primary.
+    pub read_url: SecretString,
 }
 
 impl DatabaseSettings {
@@ -140,6 +145,12 @@ impl DatabaseSettings {
         } else {
             url.to_owned()
         }
+    }
+
+    /// The read replica's URL, when one is set.
+    pub fn replica_url(&self) -> Option<String> {
+        let url = self.read_url.expose_secret().trim();
+        (!url.is_empty()).then(|| url.to_owned())
     }
 }
 
@@ -280,6 +291,17 @@ pub struct AuditSettings {
     pub checkpoint_secs: u64,
     /// A folder outside the database that receives a copy of every checkpoint; empty = none.
     pub checkpoint_dir: String,
+}
+
+/// `[ingest]`
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngestSettings {
+    /// Most single posts recorded in one transaction; 1 = each alone (group commit off).
+    pub group_commit_max: usize,
+    /// How long a group waits for more single posts after its first, in milliseconds.
+    pub group_commit_wait_ms: u64,
+    /// Writers recording groups at once (each a connection while it writes).
+    pub group_commit_writers: usize,
 }
 
 /// Log output format.
@@ -453,6 +475,15 @@ impl Settings {
         if self.database.pool_size == 0 {
             return invalid("database.pool_size", "must be at least 1");
         }
+        if let Some(url) = self.database.replica_url() {
+            let postgres = |u: &str| u.starts_with("postgres://") || u.starts_with("postgresql://");
+            if !postgres(&url) || !postgres(&self.database.effective_url()) {
+                return invalid(
+                    "database.read_url",
+                    "a read replica is a PostgreSQL streaming replica of a PostgreSQL database.url",
+                );
+            }
+        }
         if !(1..=1000).contains(&self.movements.max_batch_items) {
             return invalid("movements.max_batch_items", "must be between 1 and 1000");
         }
@@ -494,6 +525,15 @@ impl Settings {
         }
         if !(10..=60_000).contains(&self.stats.fold_interval_ms) {
             return invalid("stats.fold_interval_ms", "must be between 10 and 60000");
+        }
+        if !(1..=1000).contains(&self.ingest.group_commit_max) {
+            return invalid("ingest.group_commit_max", "must be between 1 and 1000");
+        }
+        if self.ingest.group_commit_wait_ms > 1000 {
+            return invalid("ingest.group_commit_wait_ms", "must be at most 1000");
+        }
+        if !(1..=64).contains(&self.ingest.group_commit_writers) {
+            return invalid("ingest.group_commit_writers", "must be between 1 and 64");
         }
         Ok(())
     }
@@ -579,6 +619,31 @@ mod tests {
         assert_eq!(s.server.workers, 3);
         assert_eq!(s.server.bind, "0.0.0.0:9000");
         assert_eq!(s.database.effective_url(), "postgres://x@y/z");
+    }
+
+    #[test]
+    fn a_read_replica_is_off_by_default_and_must_be_postgresql() {
+        assert_eq!(load(&[]).unwrap().database.replica_url(), None);
+        let s = load(&[
+            ("DATABASE_URL", "postgres://x@primary/z"),
+            ("CROSSINGS__DATABASE__READ_URL", "postgres://x@replica/z"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.database.replica_url().as_deref(),
+            Some("postgres://x@replica/z")
+        );
+        for (primary, replica) in [
+            ("sqlite://./x.db", "postgres://x@replica/z"),
+            ("postgres://x@primary/z", "sqlite://./y.db"),
+        ] {
+            let err = load(&[
+                ("DATABASE_URL", primary),
+                ("CROSSINGS__DATABASE__READ_URL", replica),
+            ])
+            .unwrap_err();
+            assert!(err.to_string().contains("database.read_url"), "{err}");
+        }
     }
 
     #[test]

@@ -47,6 +47,29 @@ pub fn connect(settings: &Settings) -> Result<Db, StartupError> {
     )?)
 }
 
+/// The read replica's pool (`database.read_url`), when one is set: as many connections as
+/// statistics may use at once, which wait at most a second for one (a replica that is down
+/// then costs a read a second, once every few seconds, before it goes to the primary).
+/// Never migrated: it replays the primary.
+pub fn connect_replica(
+    settings: &Settings,
+) -> Result<Option<Arc<service::replica::ReadReplica>>, StartupError> {
+    let Some(url) = settings.database.replica_url() else {
+        return Ok(None);
+    };
+    let db = Db::connect(
+        &url,
+        &PoolOptions {
+            size: (settings.database.pool_size / 2).max(1),
+            connection_timeout: Duration::from_secs(settings.database.connection_timeout_secs)
+                .min(Duration::from_secs(1)),
+            sqlite_busy_timeout_ms: settings.database.sqlite_busy_timeout_ms,
+        },
+    )?;
+    tracing::info!("statistics read the replica of database.read_url");
+    Ok(Some(Arc::new(service::replica::ReadReplica::new(db))))
+}
+
 /// Migrates (when configured), seeds the POE registry on first start, and builds the state,
 /// creating the first admin if there is none.
 pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> {
@@ -86,14 +109,22 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
     };
     let hits =
         service::hit_stream::HitHub::start(db.clone(), listen_url, settings.alerts.stream_buffer);
-    let ctx = Context {
+    let replica = connect_replica(&settings)?;
+    let mut ctx = Context {
         hits,
         db,
         settings: Arc::new(settings),
         registry: Default::default(),
         auth: Arc::new(auth),
+        group_commit: None,
         stats_slots: Arc::new(tokio::sync::Semaphore::new(stats_slots)),
+        replica,
     };
+    if ctx.settings.ingest.group_commit_max > 1 {
+        let group_commit =
+            service::group_commit::GroupCommit::start(ctx.clone(), &ctx.settings.ingest)?;
+        ctx.group_commit = Some(Arc::new(group_commit));
+    }
     if let Some(outcome) = service::sessions::bootstrap_admin(&ctx, bootstrap_password).await? {
         match outcome.generated_password {
             Some(password) => {

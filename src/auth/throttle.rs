@@ -1,6 +1,9 @@
-//! Failed logins per client address, in memory: too many in the window and the address gets
-//! 429 until the window has passed, before any password is hashed. Only failures count, so a shift of officers behind one
-//! post's NAT signing in together is never slowed.
+//! Failed logins per client address, in this node's memory: too many in the window and the
+//! address gets 429 until the window has passed, before any database work or password hashing.
+//! Only failures count, so a shift of officers behind one post's NAT signing in together is
+//! never slowed. It is the cheap first gate: `service::sessions::login` then counts the
+//! address's failures recorded by every node in the database, so guesses spread over several
+//! nodes meet the same limit.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -23,6 +26,16 @@ impl AddressThrottle {
             window,
             counts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Failures an address may make per window.
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// The window.
+    pub fn window(&self) -> Duration {
+        self.window
     }
 
     /// Counts an attempt from `addr` as a failure before its password is checked, in one

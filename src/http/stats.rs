@@ -2,7 +2,7 @@
 //! name, a document number or a date of birth: every dimension is a code or a category.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -93,6 +93,11 @@ pub struct MovementStats {
     pub suppressed_cells: i64,
     /// k: the smallest count shown in such a breakdown.
     pub min_cell_count: i64,
+    /// The counts are as of this instant (UTC) or later: the last commit a read replica
+    /// replayed (`database.read_url`), or the time of the query on the primary. Absent only
+    /// while a freshly started replica has replayed nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// The rows of an answer, serialised straight from the service's rows to
@@ -299,7 +304,10 @@ pub async fn movements(
         group_by: group_by.clone(),
         filters,
     };
-    let answer = service::movements(&state.ctx, query).await?;
+    let crate::service::context::Fresh {
+        value: answer,
+        as_of,
+    } = service::movements(&state.ctx, query).await?;
 
     if csv_wanted {
         // For spreadsheets: the local date (and time, by the hour) beside the instant, and the
@@ -349,6 +357,7 @@ pub async fn movements(
             total: answer.total,
             suppressed_cells: answer.suppressed_cells,
             min_cell_count: state.settings().stats.min_cell_count,
+            as_of: as_of.map(|t| t.and_utc()),
         },
     )
 }
@@ -433,6 +442,11 @@ pub struct Summary {
     pub timezone: &'static str,
     /// One row per POE, by code.
     pub rows: Vec<PoeSummary>,
+    /// The counts are as of this instant (UTC) or later: the last commit a read replica
+    /// replayed (`database.read_url`), or the time of the query on the primary. Absent only
+    /// while a freshly started replica has replayed nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// Per POE for one local day: entries, exits, net, watchlist hits, and the time of the last
@@ -459,7 +473,8 @@ pub async fn summary(
     let (Some(date), true) = (date, errors.is_empty()) else {
         return Err(errors.into());
     };
-    let days = service::summary(&state.ctx, date).await?;
+    let crate::service::context::Fresh { value: days, as_of } =
+        service::summary(&state.ctx, date).await?;
     let rows: Vec<PoeSummary> = days
         .into_iter()
         .map(|d| PoeSummary {
@@ -506,6 +521,7 @@ pub async fn summary(
         date,
         timezone: LESOTHO_TZ,
         rows,
+        as_of: as_of.map(|t| t.and_utc()),
     }))
 }
 
@@ -553,6 +569,11 @@ pub struct HourProfile {
     pub timezone: &'static str,
     /// 168 cells, Monday 00:00 first.
     pub cells: Vec<HourCell>,
+    /// The counts are as of this instant (UTC) or later: the last commit a read replica
+    /// replayed (`database.read_url`), or the time of the query on the primary. Absent only
+    /// while a freshly started replica has replayed nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// The mean count for each of the 7 × 24 hours of the week over a range, for staffing.
@@ -572,7 +593,10 @@ pub async fn hour_profile(
     let (Some((from, to)), true) = (range, errors.is_empty()) else {
         return Err(errors.into());
     };
-    let means = service::hour_profile(&state.ctx, poes.clone(), from, to).await?;
+    let crate::service::context::Fresh {
+        value: means,
+        as_of,
+    } = service::hour_profile(&state.ctx, poes.clone(), from, to).await?;
     let cells: Vec<HourCell> = means
         .into_iter()
         .enumerate()
@@ -602,6 +626,7 @@ pub async fn hour_profile(
         to: format_bucket(local_time(to)),
         timezone: LESOTHO_TZ,
         cells,
+        as_of: as_of.map(|t| t.and_utc()),
     }))
 }
 
@@ -664,6 +689,11 @@ pub struct CitizenFlow {
     pub suppressed_cells: i64,
     /// k: the smallest count shown.
     pub min_cell_count: i64,
+    /// The counts are as of this instant (UTC) or later: the last commit a read replica
+    /// replayed (`database.read_url`), or the time of the query on the primary. Absent only
+    /// while a freshly started replica has replayed nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// Net flow of citizens (Basotho): entries, exits and their difference per bucket.
@@ -687,7 +717,10 @@ pub async fn citizen_flow(
     let (Some((from, to)), Some(interval)) = (range, interval) else {
         return Err(ValidationErrors::one("", "invalid query").into());
     };
-    let answer = service::citizen_flow(&state.ctx, from, to, interval, poes.clone()).await?;
+    let crate::service::context::Fresh {
+        value: answer,
+        as_of,
+    } = service::citizen_flow(&state.ctx, from, to, interval, poes.clone()).await?;
     let flow = CitizenFlow {
         interval: interval.as_str().to_owned(),
         timezone: LESOTHO_TZ,
@@ -708,6 +741,7 @@ pub async fn citizen_flow(
         net: answer.entries.zip(answer.exits).map(|(a, b)| a - b),
         suppressed_cells: answer.suppressed_cells,
         min_cell_count: state.settings().stats.min_cell_count,
+        as_of: as_of.map(|t| t.and_utc()),
     };
     let by_bucket_rows: Vec<NaiveDateTime> = answer.buckets.iter().map(|b| b.bucket).collect();
     if csv_wanted {

@@ -186,6 +186,15 @@ async fn record_with_retry(
     actor: Actor,
     registry: Arc<Vec<Poe>>,
 ) -> Result<Vec<Outcome>> {
+    if let ([movement], Some(group)) = (batch.as_slice(), &ctx.group_commit) {
+        let single = Single {
+            sender,
+            actor,
+            movement: movement.clone(),
+            registry,
+        };
+        return Ok(vec![group.record(single).await?]);
+    }
     let late_after = Duration::hours(ctx.settings.movements.late_after_hours);
     let mut attempt = 0;
     loop {
@@ -206,7 +215,7 @@ async fn record_with_retry(
                     late_after,
                     stay_rules,
                 };
-                record_batch(c, &sender, &batch, &actor, &plan)
+                record_batch(c, Senders::One(&sender, &actor), &batch, &plan)
             })
             .await;
         match result {
@@ -243,9 +252,114 @@ pub struct RecordContext<'a> {
     pub stay_rules: StayRules,
 }
 
+/// Who sent the items of one recording transaction.
+#[derive(Clone, Copy)]
+enum Senders<'a> {
+    /// A batch: one sender, one actor, for every item.
+    One(&'a Sender, &'a Actor),
+    /// Single posts of different callers gathered by group commit: one each, in order.
+    Each(&'a [Single]),
+}
+
+impl Senders<'_> {
+    /// The sender of item `i`.
+    fn sender(&self, i: usize) -> &Sender {
+        match self {
+            Self::One(sender, _) => sender,
+            Self::Each(singles) => &singles[i].sender,
+        }
+    }
+
+    /// The movements recorded before under the items' keys, by (sender, key): one look-up per
+    /// sender.
+    fn replays(
+        &self,
+        conn: &mut DbConnection,
+        items: &[NewMovement],
+    ) -> StoreResult<HashMap<(String, String), MovementRow>> {
+        let mut keys: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (i, m) in items.iter().enumerate() {
+            keys.entry(self.sender(i).key.as_str())
+                .or_default()
+                .push(m.client_event_id.as_str());
+        }
+        let mut found = HashMap::new();
+        for (principal, keys) in keys {
+            for r in rows::replays(conn, principal, &keys)? {
+                found.insert((r.principal.clone(), r.client_event_id.clone()), r);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Appends the audit entries of the new movements (`events[j]` is of item `items[j]`),
+    /// each under its own sender's actor.
+    fn audit(
+        &self,
+        conn: &mut DbConnection,
+        items: &[usize],
+        at: NaiveDateTime,
+        events: &[AuditEvent],
+    ) -> StoreResult<()> {
+        match self {
+            Self::One(_, actor) => store::audit::append(conn, actor, at, events),
+            Self::Each(singles) => {
+                let entries: Vec<(&Actor, &AuditEvent)> = items
+                    .iter()
+                    .zip(events)
+                    .map(|(&i, e)| (&singles[i].actor, e))
+                    .collect();
+                store::audit::append_each(conn, at, &entries)
+            }
+        }
+    }
+}
+
+/// A single post waiting for group commit: the movement, checked, and who sent it.
+#[derive(Debug, Clone)]
+pub(super) struct Single {
+    sender: Sender,
+    actor: Actor,
+    movement: NewMovement,
+    registry: Arc<Vec<Poe>>,
+}
+
+/// Records single posts of different callers in one transaction with the batch's recipe
+/// (group commit): each keeps its own idempotency key, answer and audit entry. Run again,
+/// like a batch, when a concurrent replay wins one of its keys. Synchronous: the group
+/// commit's writers call it on their own threads.
+pub(super) fn record_singles(ctx: &Context, singles: &[Single]) -> Result<Vec<Outcome>> {
+    let Some(first) = singles.first() else {
+        return Ok(Vec::new());
+    };
+    let registry = first.registry.clone();
+    let movements: Vec<NewMovement> = singles.iter().map(|s| s.movement.clone()).collect();
+    let late_after = Duration::hours(ctx.settings.movements.late_after_hours);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let plan = RecordContext {
+            registry: &registry,
+            recorded_at: time::now(),
+            late_after,
+            stay_rules: stay_rules(&ctx.settings.stays),
+        };
+        let result = ctx.db.write_sync(|c| -> StoreResult<Vec<Outcome>> {
+            record_batch(c, Senders::Each(singles), &movements, &plan)
+        });
+        match result {
+            Err(StoreError::Conflict(m)) if attempt < RECORD_ATTEMPTS => {
+                metrics::counter!("crossings_movement_record_retries_total").increment(1);
+                tracing::debug!(cause = %m, "idempotency race: recording the group again");
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// What became of one movement of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Outcome {
+pub(super) enum Outcome {
     /// Recorded now (with what the officer is told), and the (hit, alert) ids of every match.
     Created(Box<Recorded>, Vec<(String, String)>),
     /// Recorded before with the same payload: the original (and its alert, as first answered).
@@ -265,17 +379,12 @@ enum Outcome {
 /// other as briefly as they can.
 fn record_batch(
     conn: &mut DbConnection,
-    sender: &Sender,
+    from: Senders<'_>,
     items: &[NewMovement],
-    actor: &Actor,
     ctx: &RecordContext<'_>,
 ) -> StoreResult<Vec<Outcome>> {
-    // Replays: keys this sender used before (see `rows::replays` for the race).
-    let keys: Vec<&str> = items.iter().map(|m| m.client_event_id.as_str()).collect();
-    let recorded: HashMap<String, MovementRow> = rows::replays(conn, &sender.key, &keys)?
-        .into_iter()
-        .map(|r| (r.client_event_id.clone(), r))
-        .collect();
+    // Replays: keys their senders used before (see `rows::replays` for the race).
+    let recorded = from.replays(conn, items)?;
 
     // What each item becomes: an outcome now (a replay or a conflict), a new row, or a repeat
     // of an earlier item of this batch.
@@ -283,11 +392,12 @@ fn record_batch(
     let mut fresh: Vec<MovementRow> = Vec::with_capacity(items.len());
     let mut fresh_items: Vec<usize> = Vec::with_capacity(items.len());
     let mut repeats: Vec<(usize, usize)> = Vec::new();
-    let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+    let mut in_batch: HashMap<(&str, &str), usize> = HashMap::with_capacity(items.len());
     for (i, m) in items.iter().enumerate() {
-        let key = m.client_event_id.as_str();
+        let sender = from.sender(i);
+        let key = (sender.key.as_str(), m.client_event_id.as_str());
         let hash = m.payload_hash();
-        if let Some(existing) = recorded.get(key) {
+        if let Some(existing) = recorded.get(&(key.0.to_owned(), key.1.to_owned())) {
             outcomes[i] = Some(if existing.payload_hash == hash {
                 Outcome::Duplicate(Box::new(Recorded {
                     stay: stay_note_stored(conn, existing)?,
@@ -299,7 +409,7 @@ fn record_batch(
                     existing_id: existing.id.clone(),
                 }
             });
-        } else if let Some(&r) = in_batch.get(key) {
+        } else if let Some(&r) = in_batch.get(&key) {
             if fresh[r].payload_hash == hash {
                 repeats.push((i, r));
             } else {
@@ -331,7 +441,7 @@ fn record_batch(
         .iter()
         .map(|r| AuditEvent::new("movement.record", format!("movement:{}", r.id)))
         .collect();
-    store::audit::append(conn, actor, ctx.recorded_at, &events)?;
+    from.audit(conn, &fresh_items, ctx.recorded_at, &events)?;
 
     // Replays answer the alert they were first answered with.
     let replayed_with_alert: Vec<&str> = recorded

@@ -63,8 +63,11 @@ impl Restriction {
     }
 }
 
-/// Whether a sign-in may go ahead, decided under the username's lock.
+/// Whether a sign-in may go ahead, decided under the address's and the username's locks.
 enum Gate {
+    /// The client address has used up its failures (counted by every node): refused for
+    /// this many seconds.
+    AddressLimited(u64),
     /// Refused for this many seconds.
     Locked(u64),
     /// Counted as a failure until the password proves right; the account, if any.
@@ -77,8 +80,11 @@ enum Gate {
 /// cannot slip under the limits: `auth.lockout_threshold` failures for a username from one
 /// address within `auth.lockout_minutes` refuse it from that address (429);
 /// `auth.account_failure_limit` failures from anywhere within an hour refuse it everywhere
-/// (429, audited); `auth.address_failure_limit` failures from an address refuse that
-/// address before any database work or hashing (429).
+/// (429, audited); `auth.address_failure_limit` failures from an address within
+/// `auth.address_failure_window_secs` refuse that address (429): counted first in this node's
+/// memory, before any database work or hashing, then in the database, where the failures
+/// every node recorded are counted (under a lock per address, so parallel attempts through
+/// several nodes cannot all slip under the limit).
 pub async fn login(
     ctx: &Context,
     client: &Client,
@@ -124,9 +130,29 @@ pub async fn login(
         i64::from(auth.lockout_threshold),
         auth.account_failure_limit,
     );
+    let (address_limit, address_window) = (
+        i64::from(auth.address_throttle.limit()),
+        chrono::Duration::from_std(auth.address_throttle.window()).unwrap_or(chrono::Duration::MAX),
+    );
     let row = failure.clone();
     let gate = ctx
         .write(move |c| {
+            if addr.is_some() {
+                store::users::lock_client_addr(c, &row.client_addr)?;
+                let since = now
+                    .checked_sub_signed(address_window)
+                    .unwrap_or(chrono::NaiveDateTime::MIN);
+                let (n, earliest) =
+                    store::users::client_failures_since(c, &row.client_addr, since)?;
+                if n >= address_limit {
+                    let wait = earliest
+                        .map(|e| (e + address_window - now).num_seconds())
+                        .unwrap_or(1);
+                    return Ok(Gate::AddressLimited(
+                        u64::try_from(wait.max(1)).unwrap_or(1),
+                    ));
+                }
+            }
             store::users::lock_username(c, &row.username)?;
             let hour = now - chrono::Duration::hours(1);
             let locked_until = |latest: Option<chrono::NaiveDateTime>| {
@@ -161,6 +187,15 @@ pub async fn login(
         .await
         .inspect_err(|_| forgive())?;
     let user = match gate {
+        Gate::AddressLimited(wait) => {
+            forgive();
+            metrics::counter!("crossings_login_address_refusals_total").increment(1);
+            tracing::warn!(client_addr = ?addr, "login refused: too many failed logins from this address, counted by every node");
+            return Err(Error::TooManyRequests {
+                detail: "too many failed logins from this address".to_owned(),
+                retry_after_secs: wait,
+            });
+        }
         Gate::Locked(wait) => {
             tracing::info!(username = %crate::telemetry::clip(&typed), "login refused: locked");
             return Err(Error::TooManyRequests {

@@ -5,6 +5,7 @@
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 use super::Context;
+use super::context::Fresh;
 use crate::config::StatsSettings;
 use crate::domain::poe::PoeCode;
 use crate::domain::stats::{
@@ -251,14 +252,15 @@ pub fn count(conn: &mut crate::store::DbConnection, q: &MovementQuery) -> StoreR
 }
 
 /// Answers `q` (its span and size checked against the settings' limits first); a protected
-/// answer goes through disclosure control ([`disclose`]).
-pub async fn movements(ctx: &Context, q: MovementQuery) -> Result<StatsAnswer> {
+/// answer goes through disclosure control ([`disclose`]). Read on the replica when there is
+/// one.
+pub async fn movements(ctx: &Context, q: MovementQuery) -> Result<Fresh<StatsAnswer>> {
     let settings = &ctx.settings.stats;
     q.validate(settings)?;
     let posts = ctx.registry.get(&ctx.db).await?.len();
     q.check_size(settings, posts)?;
     let query = q.clone();
-    let sums = ctx.stats_read(move |c| Ok(count(c, &query)?)).await?;
+    let Fresh { value: sums, as_of } = ctx.stats_read(move |c| Ok(count(c, &query)?)).await?;
     let counts: Vec<i64> = sums.iter().map(|(_, n)| *n).collect();
     let (cells, total, suppressed_cells) = if q.is_protected() {
         let d = disclose(&counts, settings.min_cell_count);
@@ -276,10 +278,13 @@ pub async fn movements(ctx: &Context, q: MovementQuery) -> Result<StatsAnswer> {
             count,
         })
         .collect();
-    Ok(StatsAnswer {
-        rows,
-        total,
-        suppressed_cells,
+    Ok(Fresh {
+        value: StatsAnswer {
+            rows,
+            total,
+            suppressed_cells,
+        },
+        as_of,
     })
 }
 
@@ -303,8 +308,8 @@ pub struct PoeDay {
 }
 
 /// Entries, exits, hits and the latest crossing of every POE of the registry on a local day;
-/// for today, whether each is open now.
-pub async fn summary(ctx: &Context, date: NaiveDate) -> Result<Vec<PoeDay>> {
+/// for today, whether each is open now. Read on the replica when there is one.
+pub async fn summary(ctx: &Context, date: NaiveDate) -> Result<Fresh<Vec<PoeDay>>> {
     let registry = ctx.registry.get(&ctx.db).await?;
     let poes: Vec<String> = registry.iter().map(|p| p.code.clone()).collect();
     let now_local = local_time(chrono::Utc::now().naive_utc());
@@ -316,8 +321,8 @@ pub async fn summary(ctx: &Context, date: NaiveDate) -> Result<Vec<PoeDay>> {
         DimSet::of(&[Dimension::Poe, Dimension::Direction]),
     )
     .ok_or_else(|| Error::internal("no daily aggregate by post and direction"))?;
-    let days = ctx
-        .read(move |c| {
+    let Fresh { value: days, as_of } = ctx
+        .stats_read(move |c| {
             let group = [Dimension::Poe, Dimension::Direction];
             let sums = counts::sums(c, cuboid, from_local, to_local, &group, &Vec::new())?;
             let hits = crate::store::watchlist::hits_by_poe(
@@ -356,7 +361,7 @@ pub async fn summary(ctx: &Context, date: NaiveDate) -> Result<Vec<PoeDay>> {
                 .collect::<Vec<PoeDay>>())
         })
         .await?;
-    Ok(days
+    let value = days
         .into_iter()
         .map(|mut d| {
             let poe = registry.iter().find(|p| p.code == d.poe);
@@ -364,20 +369,21 @@ pub async fn summary(ctx: &Context, date: NaiveDate) -> Result<Vec<PoeDay>> {
             d.open_now = today.then(|| poe.is_some_and(|p| p.hours.is_open_at(now_local)));
             d
         })
-        .collect())
+        .collect();
+    Ok(Fresh { value, as_of })
 }
 
 /// The longest range of an hour-of-week profile.
 const HOUR_PROFILE_MAX_DAYS: i64 = 366;
 
 /// The mean count of each of the 168 hours of the week over UTC `[from, to)` (whole local
-/// hours, at most a year), Monday 00:00 first.
+/// hours, at most a year), Monday 00:00 first. Read on the replica when there is one.
 pub async fn hour_profile(
     ctx: &Context,
     poes: Option<Vec<PoeCode>>,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Vec<f64>> {
+) -> Result<Fresh<Vec<f64>>> {
     let mut errors = ValidationErrors::default();
     for (field, t) in [("from", from), ("to", to)] {
         if !Grain::Hour.is_boundary(local_time(t)) {
@@ -399,8 +405,8 @@ pub async fn hour_profile(
     let filters: Filters = poes
         .map(|p| vec![(Dimension::Poe, p.iter().map(PoeCode::to_string).collect())])
         .unwrap_or_default();
-    let sums = ctx
-        .read(move |c| {
+    let Fresh { value: sums, as_of } = ctx
+        .stats_read(move |c| {
             Ok(counts::sums(
                 c,
                 cuboid,
@@ -424,7 +430,7 @@ pub async fn hour_profile(
         occurrences[slot(t)] += 1;
         t += chrono::Duration::hours(1);
     }
-    Ok((0..168)
+    let value = (0..168)
         .map(|i| {
             if occurrences[i] == 0 {
                 0.0
@@ -432,7 +438,8 @@ pub async fn hour_profile(
                 totals[i] as f64 / occurrences[i] as f64
             }
         })
-        .collect())
+        .collect();
+    Ok(Fresh { value, as_of })
 }
 
 /// Citizens' flow in one bucket; a count is `None` when withheld.
@@ -464,14 +471,15 @@ pub struct CitizenFlow {
 }
 
 /// Entries, exits and net flow of citizens (`stays.home_state`) per bucket, at all posts or at
-/// `poes`; small cells are withheld (the answer is narrowed by nationality).
+/// `poes`; small cells are withheld (the answer is narrowed by nationality). Read on the
+/// replica when there is one.
 pub async fn citizen_flow(
     ctx: &Context,
     from: NaiveDateTime,
     to: NaiveDateTime,
     interval: Interval,
     poes: Option<Vec<PoeCode>>,
-) -> Result<CitizenFlow> {
+) -> Result<Fresh<CitizenFlow>> {
     let home = ctx.settings.stays.home_state.clone();
     let mut filters: Filters = vec![(Dimension::Nationality, vec![home.clone()])];
     if let Some(poes) = poes {
@@ -488,7 +496,7 @@ pub async fn citizen_flow(
         filters,
     };
     query.validate(&ctx.settings.stats)?;
-    let sums = ctx.stats_read(move |c| Ok(count(c, &query)?)).await?;
+    let Fresh { value: sums, as_of } = ctx.stats_read(move |c| Ok(count(c, &query)?)).await?;
     let k = ctx.settings.stats.min_cell_count;
     let mut by_bucket: std::collections::BTreeMap<NaiveDateTime, (i64, i64)> = Default::default();
     for ((bucket, keys), n) in sums {
@@ -520,7 +528,7 @@ pub async fn citizen_flow(
         exits: shown_exits.total,
         suppressed_cells: shown_entries.suppressed + shown_exits.suppressed,
     };
-    Ok(flow)
+    Ok(Fresh { value: flow, as_of })
 }
 
 /// Folds pending changes into the counters every `every`, for as long as the runtime lives

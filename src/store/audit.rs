@@ -64,7 +64,18 @@ pub fn append(
     at: NaiveDateTime,
     events: &[AuditEvent],
 ) -> StoreResult<()> {
-    if events.is_empty() {
+    let entries: Vec<(&Actor, &AuditEvent)> = events.iter().map(|e| (actor, e)).collect();
+    append_each(conn, at, &entries)
+}
+
+/// [`append`] of entries that each have their own actor (single posts of different callers
+/// recorded in one transaction by group commit).
+pub fn append_each(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    entries: &[(&Actor, &AuditEvent)],
+) -> StoreResult<()> {
+    if entries.is_empty() {
         return Ok(());
     }
     let head = audit_head::table
@@ -75,8 +86,8 @@ pub fn append(
         // SQLite has no row locks: its writers take turns (see `Db::write`).
         DbConnection::Sqlite(c) => head.first::<(i64, String)>(c)?,
     };
-    let mut rows = Vec::with_capacity(events.len());
-    for event in events {
+    let mut rows = Vec::with_capacity(entries.len());
+    for (actor, event) in entries {
         seq += 1;
         let mut row = AuditRow {
             seq,

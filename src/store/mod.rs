@@ -14,6 +14,7 @@ pub mod movements;
 pub mod parsed;
 pub mod poe_systems;
 pub mod poes;
+pub mod replica;
 pub mod report;
 pub mod retention;
 pub mod schema;

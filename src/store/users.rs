@@ -146,6 +146,36 @@ pub fn lock_username(conn: &mut DbConnection, username: &str) -> StoreResult<()>
     Ok(())
 }
 
+/// Takes the transaction's lock on sign-ins from one client address (PostgreSQL; SQLite has
+/// one writer at a time), so that nodes count an address's failures one attempt at a time.
+/// Taken before [`lock_username`], always in that order.
+pub fn lock_client_addr(conn: &mut DbConnection, addr: &str) -> StoreResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('login-addr:' || $1))")
+            .bind::<diesel::sql_types::Text, _>(addr)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
+/// Failures from client address `addr` since `since`, whatever the username (recorded by
+/// any node), and the earliest of them.
+pub fn client_failures_since(
+    conn: &mut DbConnection,
+    addr: &str,
+    since: NaiveDateTime,
+) -> StoreResult<(i64, Option<NaiveDateTime>)> {
+    let (n, earliest): (i64, Option<NaiveDateTime>) = login_failures::table
+        .filter(login_failures::client_addr.eq(addr))
+        .filter(login_failures::failed_at.gt(since))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(login_failures::failed_at),
+        ))
+        .first(conn)?;
+    Ok((n, earliest))
+}
+
 /// Failures of `username` since `since`, from `addr` when given, and the latest of them.
 pub fn failures_since(
     conn: &mut DbConnection,

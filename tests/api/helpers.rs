@@ -621,3 +621,158 @@ impl TestApp {
             .n
     }
 }
+
+/// A `crossings` process of its own (the built binary) on a free port: a node of several on
+/// one database. Killed when dropped; its standard error is kept in `log`.
+pub struct Node {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Its log.
+    pub log: std::path::PathBuf,
+    client: reqwest::Client,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    /// Starts the binary on `database_url` with the test admin, small pools, a metrics
+    /// listener of its own and `env` on top, logging to `log`; waits until it is ready.
+    pub async fn start(database_url: &str, log: &std::path::Path, env: &[(&str, &str)]) -> Node {
+        init_logs();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let file = std::fs::File::create(log).expect("a log file");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_crossings"));
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("CROSSINGS_BIND", format!("127.0.0.1:{port}"))
+            .env("CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("CROSSINGS__SERVER__WORKERS", "2")
+            .env("CROSSINGS__DATABASE__POOL_SIZE", "4")
+            .env("CROSSINGS__TELEMETRY__METRICS_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let node = Node {
+            child: cmd.spawn().expect("the node starts"),
+            base: format!("http://127.0.0.1:{port}"),
+            log: log.to_owned(),
+            client: reqwest::Client::new(),
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(r) = node.client.get(node.url("/health/ready")).send().await {
+                if r.status().is_success() {
+                    return node;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "node did not become ready; its log:\n{}",
+                node.log_text()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Its log so far, for a failure message.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Answer {
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.send(req).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Answer {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.send(req).await
+    }
+
+    /// Signs in; answers the whole token response.
+    pub async fn login(&self, username: &str, password: &str) -> Answer {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// An access token of a user whose password is `password`.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let a = self.login(username, password).await.expect(200);
+        a.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Creates a user through `admin`'s token as an admin does, with [`INITIAL_PASSWORD`],
+    /// makes the forced change to [`OFFICER_PASSWORD`] as its owner does at the first
+    /// sign-in, and answers a token of theirs.
+    pub async fn user_token(
+        &self,
+        admin: &str,
+        username: &str,
+        roles: &[&str],
+        poes: &[&str],
+    ) -> String {
+        self.post(
+            "/api/v1/users",
+            Some(admin),
+            &json!({"username": username, "password": INITIAL_PASSWORD, "roles": roles, "poes": poes}),
+        )
+        .await
+        .expect(201);
+        let first = self.login(username, INITIAL_PASSWORD).await.expect(200);
+        assert_eq!(first.body["password_change_required"], true);
+        let restricted = first.body["access_token"].as_str().expect("access token");
+        self.post(
+            "/api/v1/auth/password",
+            Some(restricted),
+            &json!({"current_password": INITIAL_PASSWORD, "new_password": OFFICER_PASSWORD}),
+        )
+        .await
+        .expect(204);
+        self.token(username, OFFICER_PASSWORD).await
+    }
+}

@@ -83,6 +83,54 @@ impl PrivatePostgres {
         Some(pg)
     }
 
+    /// A streaming replica of `primary` (hot standby): `pg_basebackup -R` into a folder of
+    /// its own, started on a free port; `None` when it cannot be made. The primary's
+    /// `initdb -A trust` already lets replication connect from 127.0.0.1.
+    pub fn replica_of(primary: &PrivatePostgres) -> Option<Self> {
+        let basebackup = Self::bin("pg_basebackup")?;
+        let dir = tempfile::tempdir().ok()?;
+        let _ = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status();
+        let _ = Command::new("chmod").args(["755"]).arg(dir.path()).status();
+        let ok = Self::as_owner(&basebackup)
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &primary.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .arg("-D")
+            .arg(dir.path().join("data"))
+            .args(["-R", "-X", "stream", "--no-sync"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        if !ok {
+            return None;
+        }
+        let replica = Self {
+            dir,
+            port: free_port(),
+        };
+        replica.ctl(&[
+            "start",
+            "-w",
+            "-o",
+            &format!(
+                "-p {} -k {} -c fsync=off -c hot_standby=on",
+                replica.port,
+                replica.dir.path().display()
+            ),
+        ]);
+        Some(replica)
+    }
+
     /// Runs `pg_ctl` with `args` on this cluster (start, stop, restart…).
     pub fn ctl(&self, args: &[&str]) {
         let pg_ctl = Self::bin("pg_ctl").unwrap();
