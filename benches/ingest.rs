@@ -173,6 +173,7 @@ async fn run(o: Options) {
         recorded_at: crossings::domain::time::now(),
         late_after: chrono::Duration::hours(24),
         stay_rules: crossings::service::movements::stay_rules(&settings("").stays),
+        given: None,
     };
     let rows: Vec<MovementRow> = events
         .iter()

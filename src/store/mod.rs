@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod counts;
 pub mod declarations;
+pub mod edges;
 pub mod migrations;
 pub mod movements;
 pub mod parsed;
