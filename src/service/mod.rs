@@ -13,6 +13,7 @@ pub mod caller;
 pub mod context;
 pub mod declarations;
 pub mod demo;
+pub mod edges;
 pub mod hit_stream;
 pub mod movements;
 pub mod poe_systems;

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::movements::MovementRow;
-use super::schema::{alert_changes, alerts, edge_receipts, edge_state, edges, users};
+use super::schema::{alert_changes, alerts, edge_receipts, edge_state, edges, sessions, users};
 use super::users::UserRow;
 use super::watchlist::AlertRow;
 use super::{DbConnection, StoreError, StoreResult};
@@ -224,6 +224,40 @@ pub fn disable_accounts_except(
     )
     .set((users::active.eq(false), users::updated_at.eq(at)))
     .execute(conn)?)
+}
+
+/// Ends the sessions of disabled accounts (at an edge, after a package disabled some).
+pub fn revoke_sessions_of_inactive(conn: &mut DbConnection, at: NaiveDateTime) -> StoreResult<usize> {
+    let inactive = users::table
+        .filter(users::active.eq(false))
+        .select(users::id);
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq_any(inactive))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set((
+        sessions::revoked_at.eq(at),
+        sessions::revoked_reason.eq("account disabled at HQ"),
+    ))
+    .execute(conn)?)
+}
+
+/// Replaces the edge's copy of a POE's registry entry, or adds it.
+pub fn upsert_poe(
+    conn: &mut DbConnection,
+    poe: &crate::domain::poe::Poe,
+    at: NaiveDateTime,
+) -> StoreResult<()> {
+    match super::poes::replace(conn, poe, at) {
+        Err(StoreError::NotFound) => {
+            diesel::insert_into(super::schema::poes::table)
+                .values(super::poes::PoeRow::from_poe(poe, at)?)
+                .execute(conn)?;
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// Replaces the edge's copy of an alert, or adds it.
