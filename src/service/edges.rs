@@ -465,6 +465,8 @@ mod key {
     pub const WATCHLIST_SEQ: &str = "watchlist_seq";
     /// When the last package was taken in (RFC 3339).
     pub const LAST_SYNC: &str = "last_sync";
+    /// Whether HQ answered the agent's last attempt (`true`/`false`).
+    pub const HQ_REACHABLE: &str = "hq_reachable";
     /// Prefix of movements HQ rejected: `rejected:<movement id>` → reason.
     pub const REJECTED: &str = "rejected:";
 }
@@ -661,8 +663,22 @@ pub struct EdgeStatus {
     pub oldest_waiting: Option<DateTime<Utc>>,
     /// When the last package from HQ was taken in.
     pub last_sync: Option<DateTime<Utc>>,
+    /// Whether HQ answered the last attempt.
+    pub hq_reachable: bool,
     /// Movements HQ rejected, kept here: (movement id, reason).
     pub rejected: Vec<(String, String)>,
+}
+
+/// Notes whether HQ answered the agent's last attempt.
+pub async fn note_reachable(ctx: &Context, reachable: bool) -> Result<()> {
+    ctx.write(move |c| {
+        Ok(store::edges::set_state(
+            c,
+            key::HQ_REACHABLE,
+            if reachable { "true" } else { "false" },
+        )?)
+    })
+    .await
 }
 
 /// The edge's own state (whether HQ answers is the agent's to say).
@@ -677,7 +693,10 @@ pub async fn status(ctx: &Context) -> Result<EdgeStatus> {
             .into_iter()
             .map(|(k, v)| (k.trim_start_matches(key::REJECTED).to_owned(), v))
             .collect();
+        let hq_reachable =
+            store::edges::state(c, key::HQ_REACHABLE)?.is_some_and(|v| v == "true");
         Ok(EdgeStatus {
+            hq_reachable,
             backlog,
             oldest_waiting: oldest.map(|t: NaiveDateTime| t.and_utc()),
             last_sync,
