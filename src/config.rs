@@ -475,6 +475,13 @@ impl Settings {
                     "an edge needs edge.client_id and edge.client_secret (POST /api/v1/edges at HQ)",
                 );
             }
+            let url = self.database.effective_url();
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                return invalid(
+                    "database.url",
+                    "an edge keeps its record in SQLite (a file at the post), not PostgreSQL",
+                );
+            }
             if self.edge.sync_interval_secs == 0 {
                 return invalid("edge.sync_interval_secs", "must be at least 1");
             }

@@ -94,7 +94,13 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
         auth: Arc::new(auth),
         stats_slots: Arc::new(tokio::sync::Semaphore::new(stats_slots)),
     };
-    if let Some(outcome) = service::sessions::bootstrap_admin(&ctx, bootstrap_password).await? {
+    // An edge holds HQ's accounts of its post only: no admin of its own.
+    let bootstrap = if ctx.settings.edge.enabled() {
+        None
+    } else {
+        service::sessions::bootstrap_admin(&ctx, bootstrap_password).await?
+    };
+    if let Some(outcome) = bootstrap {
         match outcome.generated_password {
             Some(password) => {
                 tracing::warn!(
@@ -229,6 +235,9 @@ impl Application {
             state.ctx.db.clone(),
             Duration::from_millis(settings.stats.fold_interval_ms),
         ));
+        if settings.edge.enabled() {
+            crate::edge::start(state.ctx.clone());
+        }
         let data = web::Data::from(state.clone());
         let workers = match settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
