@@ -15,7 +15,6 @@
 
 mod common;
 #[path = "api/helpers.rs"]
-#[allow(dead_code, reason = "this test binary uses a part of the helpers")]
 mod helpers;
 
 use std::io::{Read, Write};

@@ -350,7 +350,7 @@ pub async fn receive(
     let n = batch.movements.len();
     let mut results: Vec<Option<ForwardedResult>> = vec![None; n];
     // Per officer, in order of first appearance: (item index, movement, what it keeps).
-    let mut groups: Vec<(String, Vec<(usize, NewMovement, Given)>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<Accepted>)> = Vec::new();
     for (i, item) in batch.movements.into_iter().enumerate() {
         let reject = |reason: String| {
             Some(ForwardedResult {
@@ -449,6 +449,10 @@ pub async fn receive(
         .collect::<Result<Vec<_>>>()?;
     Ok(ForwardedAnswer { results })
 }
+
+/// A forwarded movement that passed the checks: its place in the batch, the movement, and
+/// what it keeps from the edge.
+type Accepted = (usize, NewMovement, Given);
 
 fn officer_may_record_at(officer: &UserRow, poe: &PoeCode) -> bool {
     Postings::from_storage(&officer.poes).is_some_and(|p| p.covers(poe))
