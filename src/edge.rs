@@ -222,14 +222,15 @@ async fn forward_forever(ctx: Context, link: Arc<Link>) {
     }
 }
 
-/// Forwards one batch; answers how many movements HQ answered for.
+/// Forwards one batch of movements and voids; answers how many HQ answered for.
 async fn forward_once(ctx: &Context, link: &Link) -> Result<usize, LinkError> {
     let limit = i64::try_from(ctx.settings.edge.forward_batch).unwrap_or(500);
     let (waiting, backlog) = edges::outbox(ctx, limit).await?;
-    metrics::gauge!("crossings_edge_backlog").set(backlog as f64);
-    let Some(&(upto, _)) = waiting.last() else {
+    let voids = edges::void_outbox(ctx, limit).await?;
+    metrics::gauge!("crossings_edge_backlog").set((backlog + voids.len() as i64) as f64);
+    if waiting.is_empty() && voids.is_empty() {
         return Ok(0);
-    };
+    }
     let mut rejected: Vec<(String, String)> = Vec::new();
     let mut items: Vec<ForwardedMovement> = Vec::with_capacity(waiting.len());
     for (_, row) in &waiting {
@@ -241,20 +242,26 @@ async fn forward_once(ctx: &Context, link: &Link) -> Result<usize, LinkError> {
             )),
         }
     }
-    let sent = items.len();
-    if !items.is_empty() {
+    let (sent, sent_voids) = (items.len(), voids.len());
+    let mut void_answers: Vec<(String, String, String)> = Vec::new();
+    if sent + sent_voids > 0 {
         let batch = ForwardedBatch {
             movements: items,
+            voids,
             backlog: Some(backlog - waiting.len() as i64),
         };
         let url = link.url("/edge/movements");
         let answer: ForwardedAnswer = link
             .send(|http, token| http.post(&url).bearer_auth(token).json(&batch))
             .await?;
-        if answer.results.len() != sent {
+        if answer.results.len() != sent || answer.void_results.len() != sent_voids {
             return Err(LinkError::Status(
                 200,
-                format!("{} results for {sent} movements", answer.results.len()),
+                format!(
+                    "{} results for {sent} movements, {} for {sent_voids} voids",
+                    answer.results.len(),
+                    answer.void_results.len()
+                ),
             ));
         }
         for r in answer.results {
@@ -266,10 +273,19 @@ async fn forward_once(ctx: &Context, link: &Link) -> Result<usize, LinkError> {
                 }
             }
         }
+        for r in answer.void_results {
+            if r.status == "rejected" {
+                tracing::warn!(movement_id = %r.id, reason = r.reason.as_deref().unwrap_or(""), "edge: HQ rejected a void; kept here for an admin");
+            }
+            void_answers.push((r.id, r.status, r.reason.unwrap_or_default()));
+        }
     }
-    edges::mark_forwarded(ctx, upto, rejected).await?;
-    metrics::counter!("crossings_edge_forwarded_total").increment(sent as u64);
+    if let Some(&(upto, _)) = waiting.last() {
+        edges::mark_forwarded(ctx, upto, rejected).await?;
+    }
+    edges::mark_voids_sent(ctx, void_answers).await?;
+    metrics::counter!("crossings_edge_forwarded_total").increment((sent + sent_voids) as u64);
     metrics::gauge!("crossings_edge_backlog").set((backlog - waiting.len() as i64) as f64);
     note(ctx, true).await;
-    Ok(waiting.len())
+    Ok(waiting.len() + sent_voids)
 }

@@ -320,12 +320,24 @@ async fn officer_at_edge(client: &reqwest::Client, edge: &Edge) -> String {
 
 /// Records `n` movements at the edge in batches of 100; answers their edge ids.
 async fn record_at_edge(client: &reqwest::Client, edge: &Edge, token: &str, prefix: &str, n: usize) -> Vec<String> {
+    record_at_edge_in(client, edge, token, prefix, n, 100).await
+}
+
+/// Records `n` movements at the edge in batches of `size`; answers their edge ids.
+async fn record_at_edge_in(
+    client: &reqwest::Client,
+    edge: &Edge,
+    token: &str,
+    prefix: &str,
+    n: usize,
+    size: usize,
+) -> Vec<String> {
     let at = minutes_ago(30);
     let mut ids = Vec::new();
     let items: Vec<Value> = (0..n)
         .map(|i| movement(&format!("{prefix}-{i}"), POST, "entry", &at, &format!("{prefix}{i}").to_uppercase()))
         .collect();
-    for chunk in items.chunks(100) {
+    for chunk in items.chunks(size) {
         let (s, a) = post(
             client,
             format!("{}/api/v1/movements/batch", edge.base()),
@@ -399,6 +411,24 @@ async fn a_movement_recorded_at_the_edge_reaches_hq_once_with_its_edge_id_and_ti
     .await;
     assert_eq!(s, 200, "{at_hq_view}");
     assert_eq!(at_hq_view["recorded_at"], recorded["recorded_at"], "the edge's time");
+
+    // A void made at the edge follows its movement to HQ.
+    let (s, voided) = post(
+        &w.client,
+        format!("{}/api/v1/movements/{id}/void", edge.base()),
+        Some(&token),
+        &json!({"reason": "scanned the wrong passport"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{voided}");
+    eventually(Duration::from_secs(30), "the void reaches HQ", || {
+        let n = w.hq.count(&format!(
+            "SELECT count(*) AS n FROM movements WHERE id = '{id}' AND voided_at IS NOT NULL \
+             AND voided_by = 'thabo' AND void_reason = 'scanned the wrong passport'"
+        ));
+        async move { n == 1 }
+    })
+    .await;
 
     eventually(Duration::from_secs(10), "the edge reports an empty backlog", || {
         let (client, edge, token) = (w.client.clone(), &edge, token.clone());
@@ -745,4 +775,92 @@ async fn a_link_that_cuts_requests_and_loses_answers_still_delivers_each_movemen
     })
     .await;
     assert_eq!(at_hq(&w.hq, "cut"), (400, 400), "each once; edge log:\n{}", edge.log_tail());
+}
+
+/// One movement recorded at the edge, timed from the officer's side.
+async fn timed_single(client: &reqwest::Client, edge: &Edge, token: &str, key: &str) -> Duration {
+    let body = movement(key, POST, "exit", &minutes_ago(1), &key.to_uppercase());
+    let started = Instant::now();
+    let (s, a) = post(client, format!("{}/api/v1/movements", edge.base()), Some(token), &body).await;
+    let took = started.elapsed();
+    assert_eq!(s, 201, "{a}");
+    took
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// The measurement of issue 20 (BENCHMARKS.md): how fast a backlog of 50,000 movements at an
+/// edge drains to HQ once HQ returns, and the edge's recording latency (one movement at a
+/// time, as an officer's terminal sends them) while it forwards, against the same while it
+/// does not. `CROSSINGS_EDGE_BENCH_N` changes the backlog.
+#[actix_web::test]
+#[ignore = "a benchmark: cargo test --release --locked --test edge -- --ignored --nocapture"]
+async fn bench_a_backlog_of_50000_drains_to_hq() {
+    let n: usize = std::env::var("CROSSINGS_EDGE_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let Some(mut w) = world().await else { return };
+    let edge = Edge::start(w.dir.path(), &w.hq.base(), &w.creds);
+    let token = officer_at_edge(&w.client, &edge).await;
+    w.hq.stop();
+
+    let started = Instant::now();
+    record_at_edge_in(&w.client, &edge, &token, "bench", n, 1000).await;
+    let recording = started.elapsed();
+
+    // Recording latency with HQ away (the forwarder only retries now and then).
+    let mut idle = Vec::new();
+    for i in 0..200 {
+        idle.push(timed_single(&w.client, &edge, &token, &format!("idle-{i}")).await);
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    w.hq.restart();
+    let drain_started = Instant::now();
+    let mut busy = Vec::new();
+    let mut i = 0;
+    loop {
+        busy.push(timed_single(&w.client, &edge, &token, &format!("busy-{i}")).await);
+        i += 1;
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        if i % 10 == 0 && at_hq(&w.hq, "bench").0 >= n as i64 {
+            break;
+        }
+        assert!(drain_started.elapsed() < Duration::from_secs(1800), "the backlog did not drain in 30 minutes");
+    }
+    let drained = drain_started.elapsed();
+    assert_eq!(at_hq(&w.hq, "bench"), (n as i64, n as i64), "each once");
+
+    idle.sort();
+    busy.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("edge bench: backlog {n} movements");
+    println!(
+        "  recorded at the edge (batches of 1000, HQ down): {:.1} s, {:.0} movements/s",
+        recording.as_secs_f64(),
+        n as f64 / recording.as_secs_f64()
+    );
+    println!(
+        "  drained to HQ: {:.1} s, {:.0} movements/s (batches of {}; while {} single posts were recorded)",
+        drained.as_secs_f64(),
+        n as f64 / drained.as_secs_f64(),
+        500,
+        busy.len()
+    );
+    println!(
+        "  recording latency, HQ away (not forwarding): p50 {:.1} ms, p99 {:.1} ms ({} posts)",
+        ms(percentile(&idle, 0.5)),
+        ms(percentile(&idle, 0.99)),
+        idle.len()
+    );
+    println!(
+        "  recording latency while forwarding:           p50 {:.1} ms, p99 {:.1} ms ({} posts)",
+        ms(percentile(&busy, 0.5)),
+        ms(percentile(&busy, 0.99)),
+        busy.len()
+    );
 }

@@ -102,13 +102,34 @@ pub struct ForwardedMovement {
     pub movement: serde_json::Value,
 }
 
-/// `POST /edge/movements`.
+/// A void made at an edge, forwarded after its movement.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardedVoid {
+    /// The movement's id (as forwarded before, or in the same batch).
+    #[schema(min_length = 1, max_length = 64)]
+    pub movement_id: String,
+    /// The username of the officer who voided it; posted at the edge's post at HQ.
+    #[schema(min_length = 1, max_length = 64)]
+    pub voided_by: String,
+    /// When the edge voided it (its clock).
+    pub voided_at: DateTime<Utc>,
+    /// The officer's reason: 3 to 500 characters.
+    #[schema(min_length = 3, max_length = 500)]
+    pub reason: String,
+}
+
+/// `POST /edge/movements`: movements and voids (together at least one).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardedBatch {
     /// In the order recorded at the edge.
-    #[schema(min_items = 1, max_items = 1000)]
+    #[schema(max_items = 1000)]
     pub movements: Vec<ForwardedMovement>,
+    /// Voids, applied after the movements of the batch.
+    #[serde(default)]
+    #[schema(max_items = 1000)]
+    pub voids: Vec<ForwardedVoid>,
     /// Movements still waiting at the edge after this batch (reported to HQ's admins).
     #[serde(default)]
     #[schema(minimum = 0)]
@@ -130,6 +151,10 @@ pub struct ForwardedResult {
 /// The answer to `POST /edge/movements`: one result per item, in order.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ForwardedAnswer {
-    /// In the order sent.
+    /// One per movement, in the order sent.
     pub results: Vec<ForwardedResult>,
+    /// One per void, in the order sent (`id` is the movement's): `voided`, `duplicate`
+    /// (voided before) or `rejected`.
+    #[serde(default)]
+    pub void_results: Vec<ForwardedResult>,
 }

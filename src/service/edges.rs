@@ -13,10 +13,10 @@ use crate::auth::IssuedTokens;
 use crate::auth::tokens::{random_secret, secret_hash};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::edge::{
-    ForwardedAnswer, ForwardedBatch, ForwardedMovement, ForwardedResult, SyncPackage,
-    SyncedAccount, SyncedAlert,
+    ForwardedAnswer, ForwardedBatch, ForwardedMovement, ForwardedResult, ForwardedVoid,
+    SyncPackage, SyncedAccount, SyncedAlert,
 };
-use crate::domain::movement::{MovementInput, NewMovement, Rules};
+use crate::domain::movement::{MovementInput, NewMovement, Rules, VoidReason};
 use crate::domain::poe::PoeCode;
 use crate::domain::time;
 use crate::domain::user::{Postings, Role, RoleSet};
@@ -311,12 +311,22 @@ pub async fn receive(
     batch: ForwardedBatch,
 ) -> Result<ForwardedAnswer> {
     let max = ctx.settings.movements.max_batch_items;
-    if batch.movements.is_empty() || batch.movements.len() > max {
+    if batch.movements.len() > max {
         return Err(ValidationErrors::one(
             "movements",
-            format!("must hold 1 to {max} movements"),
+            format!("must hold at most {max} movements"),
         )
         .into());
+    }
+    if batch.voids.len() > max {
+        return Err(
+            ValidationErrors::one("voids", format!("must hold at most {max} voids")).into(),
+        );
+    }
+    if batch.movements.is_empty() && batch.voids.is_empty() {
+        return Err(
+            ValidationErrors::one("movements", "a batch holds a movement or a void").into(),
+        );
     }
     if batch.backlog.is_some_and(|b| b < 0) {
         return Err(ValidationErrors::one("backlog", "must not be negative").into());
@@ -329,6 +339,7 @@ pub async fn receive(
         registry: &registry,
         home_state: &settings.stays.home_state,
     };
+    let voids = batch.voids;
     let officer_ids: Vec<String> = {
         let mut ids: Vec<String> = batch.movements.iter().map(|m| m.officer.clone()).collect();
         ids.sort_unstable();
@@ -440,6 +451,11 @@ pub async fn receive(
         }
     }
 
+    let mut void_results = Vec::with_capacity(voids.len());
+    for v in voids {
+        void_results.push(receive_void(ctx, edge, v).await?);
+    }
+
     let (edge_id, backlog) = (edge.id.clone(), batch.backlog);
     ctx.write(move |c| Ok(store::edges::touch(c, &edge_id, time::now(), backlog)?))
         .await?;
@@ -447,7 +463,64 @@ pub async fn receive(
         .into_iter()
         .map(|r| r.ok_or_else(|| Error::internal("a forwarded movement was left without a result")))
         .collect::<Result<Vec<_>>>()?;
-    Ok(ForwardedAnswer { results })
+    Ok(ForwardedAnswer {
+        results,
+        void_results,
+    })
+}
+
+/// One void an edge forwards: of a movement that came through this edge, by an immigration
+/// officer posted at its post at HQ.
+async fn receive_void(
+    ctx: &Context,
+    edge: &EdgeCaller,
+    v: ForwardedVoid,
+) -> Result<ForwardedResult> {
+    let result = |status: &str, reason: Option<String>| ForwardedResult {
+        id: v.movement_id.clone(),
+        status: status.to_owned(),
+        reason,
+    };
+    let reason = match VoidReason::parse(&v.reason) {
+        Ok(r) => r,
+        Err(e) => return Ok(result("rejected", Some(e.to_string()))),
+    };
+    let (id, by, edge_id) = (v.movement_id.clone(), v.voided_by.clone(), edge.id.clone());
+    let (officer, receipt) = ctx
+        .read(move |c| {
+            let officer = store::users::by_username(c, &by)?;
+            let receipt = store::edges::receipts(c, &[id.as_str()])?
+                .into_iter()
+                .any(|r| r.edge_id == edge_id);
+            Ok((officer, receipt))
+        })
+        .await?;
+    let Some(officer) = officer.filter(|o| officer_may_record_at(o, &edge.poe)) else {
+        return Ok(result(
+            "rejected",
+            Some(format!(
+                "voided_by: not an immigration officer posted at {} at HQ",
+                edge.poe
+            )),
+        ));
+    };
+    if !receipt {
+        return Ok(result(
+            "rejected",
+            Some("movement_id: not a movement this edge forwarded".to_owned()),
+        ));
+    }
+    let at = time::truncate_micros(v.voided_at.naive_utc());
+    let voided = movements::void_forwarded(
+        ctx,
+        edge.actor(),
+        v.movement_id.clone(),
+        at,
+        officer.username,
+        reason,
+    )
+    .await?;
+    Ok(result(if voided { "voided" } else { "duplicate" }, None))
 }
 
 /// A forwarded movement that passed the checks: its place in the batch, the movement, and
@@ -639,6 +712,40 @@ pub fn forwarded(row: &MovementRow) -> Option<ForwardedMovement> {
     })
 }
 
+/// Voids made here whose movements HQ has answered for, not yet sent (at most `limit`).
+pub async fn void_outbox(ctx: &Context, limit: i64) -> Result<Vec<ForwardedVoid>> {
+    ctx.read(move |c| {
+        let upto = forwarded_position(c)?;
+        Ok(store::edges::waiting_voids(c, upto, limit)?
+            .into_iter()
+            .filter_map(|r| {
+                Some(ForwardedVoid {
+                    movement_id: r.id,
+                    voided_by: r.voided_by?,
+                    voided_at: r.voided_at?.and_utc(),
+                    reason: r.void_reason?,
+                })
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Notes what HQ answered for voids: (movement id, status, reason); a rejected one is kept
+/// for an admin to see.
+pub async fn mark_voids_sent(ctx: &Context, answered: Vec<(String, String, String)>) -> Result<()> {
+    ctx.write(move |c| {
+        for (id, status, reason) in &answered {
+            store::edges::set_state(c, &format!("void_sent:{id}"), status)?;
+            if status == "rejected" {
+                store::edges::set_state(c, &format!("{}void:{id}", key::REJECTED), reason)?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
 /// Notes that HQ has answered for every movement up to position `upto`; those it rejected are
 /// kept, with the reason, for an admin to see.
 pub async fn mark_forwarded(
@@ -661,7 +768,7 @@ pub async fn mark_forwarded(
 /// What `GET /edge/status` says.
 #[derive(Debug, Clone)]
 pub struct EdgeStatus {
-    /// Movements recorded here that HQ has not yet answered for.
+    /// Movements and voids recorded here that HQ has not yet answered for.
     pub backlog: i64,
     /// When the oldest of them was recorded.
     pub oldest_waiting: Option<DateTime<Utc>>,
@@ -690,6 +797,7 @@ pub async fn status(ctx: &Context) -> Result<EdgeStatus> {
     ctx.read(|c| {
         let after = forwarded_position(c)?;
         let (backlog, oldest) = store::edges::backlog(c, after)?;
+        let backlog = backlog + store::edges::voids_waiting(c)?;
         let last_sync = store::edges::state(c, key::LAST_SYNC)?
             .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
             .map(|t| t.with_timezone(&Utc));

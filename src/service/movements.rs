@@ -896,6 +896,44 @@ pub async fn void(
     Ok(row)
 }
 
+/// Voids, at HQ, a movement that an edge recorded and then voided: at the edge's time, by the
+/// edge's officer, with their reason. Answers false when it was voided already (a void sent
+/// again). The caller has checked that the movement came through that edge.
+pub async fn void_forwarded(
+    ctx: &Context,
+    actor: Actor,
+    id: String,
+    at: NaiveDateTime,
+    by: String,
+    reason: VoidReason,
+) -> Result<bool> {
+    let rules = stay_rules(&ctx.settings.stays);
+    let poe = ctx
+        .write(move |c| {
+            let row = rows::by_id(c, &id)?.ok_or_else(|| access::not_found("movement"))?;
+            if !void_row(c, &row, at, &by, reason.as_str(), &rules)? {
+                return Ok(None);
+            }
+            store::audit::append(
+                c,
+                &actor,
+                time::now(),
+                &[AuditEvent::with_reason(
+                    "movement.void",
+                    format!("movement:{id}"),
+                    Some(reason.as_str().to_owned()),
+                )],
+            )?;
+            Ok(Some(row.poe))
+        })
+        .await?;
+    if let Some(poe) = &poe {
+        metrics::counter!("crossings_movements_voided_total", "poe" => poe.to_string())
+            .increment(1);
+    }
+    Ok(poe.is_some())
+}
+
 /// Voids a movement that is not voided yet, taking it out of the counts and its document's
 /// timeline; answers false when it was voided already. Inside the caller's transaction.
 fn void_row(

@@ -339,3 +339,36 @@ pub fn backlog(conn: &mut DbConnection, after: i64) -> StoreResult<(i64, Option<
     .get_result(sqlite_only(conn)?)?;
     Ok((b.n, b.oldest))
 }
+
+/// Voided movements at or before position `upto` (so HQ has answered for the movement)
+/// whose void has not been sent yet, oldest void first, at most `limit`.
+pub fn waiting_voids(
+    conn: &mut DbConnection,
+    upto: i64,
+    limit: i64,
+) -> StoreResult<Vec<MovementRow>> {
+    let positions: Vec<Waiting> = diesel::sql_query(
+        "SELECT m.rowid AS rowid, m.id AS id FROM movements m \
+         WHERE m.voided_at IS NOT NULL AND m.rowid <= ? \
+         AND NOT EXISTS (SELECT 1 FROM edge_state s WHERE s.key = 'void_sent:' || m.id) \
+         ORDER BY m.voided_at, m.rowid LIMIT ?",
+    )
+    .bind::<BigInt, _>(upto)
+    .bind::<BigInt, _>(limit)
+    .load(sqlite_only(conn)?)?;
+    let ids: Vec<&str> = positions.iter().map(|p| p.id.as_str()).collect();
+    let mut rows = super::movements::by_ids(conn, &ids)?;
+    rows.sort_by(|a, b| (a.voided_at, &a.id).cmp(&(b.voided_at, &b.id)));
+    Ok(rows)
+}
+
+/// How many voids wait to be sent (their movements' positions at or before `upto`, or after
+/// it: those wait for their movement first).
+pub fn voids_waiting(conn: &mut DbConnection) -> StoreResult<i64> {
+    let b: Backlog = diesel::sql_query(
+        "SELECT COUNT(*) AS n, NULL AS oldest FROM movements m WHERE m.voided_at IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM edge_state s WHERE s.key = 'void_sent:' || m.id)",
+    )
+    .get_result(sqlite_only(conn)?)?;
+    Ok(b.n)
+}

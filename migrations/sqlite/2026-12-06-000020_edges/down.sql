@@ -1,3 +1,4 @@
+DROP INDEX movements_voided;
 DROP TABLE edge_state;
 DROP TRIGGER alerts_changed_update;
 DROP TRIGGER alerts_changed_insert;

@@ -43,3 +43,6 @@ CREATE TABLE edge_state (
     key   TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 );
+
+-- At an edge: voids wait to be forwarded; found without reading every movement.
+CREATE INDEX movements_voided ON movements (voided_at) WHERE voided_at IS NOT NULL;
