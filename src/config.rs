@@ -464,7 +464,9 @@ impl Settings {
             return invalid("movements.max_page_size", "must be between 1 and 500");
         }
         if self.edge.enabled() {
-            if !(self.edge.hq_url.starts_with("http://") || self.edge.hq_url.starts_with("https://")) {
+            if !(self.edge.hq_url.starts_with("http://")
+                || self.edge.hq_url.starts_with("https://"))
+            {
                 return invalid("edge.hq_url", "must start with http:// or https://");
             }
             if self.edge.client_id.trim().is_empty()
@@ -485,8 +487,13 @@ impl Settings {
             if self.edge.sync_interval_secs == 0 {
                 return invalid("edge.sync_interval_secs", "must be at least 1");
             }
-            if self.edge.forward_batch == 0 || self.edge.forward_batch > self.movements.max_batch_items {
-                return invalid("edge.forward_batch", "must be 1 to movements.max_batch_items");
+            if self.edge.forward_batch == 0
+                || self.edge.forward_batch > self.movements.max_batch_items
+            {
+                return invalid(
+                    "edge.forward_batch",
+                    "must be 1 to movements.max_batch_items",
+                );
             }
             if self.edge.request_timeout_secs == 0 {
                 return invalid("edge.request_timeout_secs", "must be at least 1");

@@ -194,7 +194,12 @@ impl Edge {
     }
 }
 
-async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: &Value) -> (u16, Value) {
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
     let mut req = client.post(url).json(body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -258,7 +263,10 @@ async fn world() -> Option<World> {
     let admin = a["access_token"].as_str().unwrap().to_owned();
     let mut tokens = Vec::new();
     let mut officer_id = String::new();
-    for (user, roles) in [("thabo", json!(["immigration"])), ("palesa", json!(["police"]))] {
+    for (user, roles) in [
+        ("thabo", json!(["immigration"])),
+        ("palesa", json!(["police"])),
+    ] {
         let (s, u) = post(
             &client,
             format!("{base}/api/v1/users"),
@@ -319,7 +327,13 @@ async fn officer_at_edge(client: &reqwest::Client, edge: &Edge) -> String {
 }
 
 /// Records `n` movements at the edge in batches of 100; answers their edge ids.
-async fn record_at_edge(client: &reqwest::Client, edge: &Edge, token: &str, prefix: &str, n: usize) -> Vec<String> {
+async fn record_at_edge(
+    client: &reqwest::Client,
+    edge: &Edge,
+    token: &str,
+    prefix: &str,
+    n: usize,
+) -> Vec<String> {
     record_at_edge_in(client, edge, token, prefix, n, 100).await
 }
 
@@ -335,7 +349,15 @@ async fn record_at_edge_in(
     let at = minutes_ago(30);
     let mut ids = Vec::new();
     let items: Vec<Value> = (0..n)
-        .map(|i| movement(&format!("{prefix}-{i}"), POST, "entry", &at, &format!("{prefix}{i}").to_uppercase()))
+        .map(|i| {
+            movement(
+                &format!("{prefix}-{i}"),
+                POST,
+                "entry",
+                &at,
+                &format!("{prefix}{i}").to_uppercase(),
+            )
+        })
         .collect();
     for chunk in items.chunks(size) {
         let (s, a) = post(
@@ -410,7 +432,10 @@ async fn a_movement_recorded_at_the_edge_reaches_hq_once_with_its_edge_id_and_ti
     )
     .await;
     assert_eq!(s, 200, "{at_hq_view}");
-    assert_eq!(at_hq_view["recorded_at"], recorded["recorded_at"], "the edge's time");
+    assert_eq!(
+        at_hq_view["recorded_at"], recorded["recorded_at"],
+        "the edge's time"
+    );
 
     // A void made at the edge follows its movement to HQ.
     let (s, voided) = post(
@@ -430,13 +455,20 @@ async fn a_movement_recorded_at_the_edge_reaches_hq_once_with_its_edge_id_and_ti
     })
     .await;
 
-    eventually(Duration::from_secs(10), "the edge reports an empty backlog", || {
-        let (client, edge, token) = (w.client.clone(), &edge, token.clone());
-        async move {
-            let st = edge_status(&client, edge, &token).await;
-            st["edge"] == true && st["backlog"] == 0 && st["hq_reachable"] == true && !st["last_sync"].is_null()
-        }
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the edge reports an empty backlog",
+        || {
+            let (client, edge, token) = (w.client.clone(), &edge, token.clone());
+            async move {
+                let st = edge_status(&client, edge, &token).await;
+                st["edge"] == true
+                    && st["backlog"] == 0
+                    && st["hq_reachable"] == true
+                    && !st["last_sync"].is_null()
+            }
+        },
+    )
     .await;
     let (s, edges) = get(&w.client, format!("{}/api/v1/edges", w.hq.base()), &w.admin).await;
     assert_eq!(s, 200);
@@ -454,7 +486,63 @@ async fn a_movement_recorded_at_the_edge_reaches_hq_once_with_its_edge_id_and_ti
         .await
         .unwrap();
     assert!(metrics.contains("crossings_edge_backlog 0"), "{metrics}");
-    assert!(metrics.contains("crossings_edge_last_sync_timestamp_seconds"), "{metrics}");
+    assert!(
+        metrics.contains("crossings_edge_last_sync_timestamp_seconds"),
+        "{metrics}"
+    );
+
+    // Revoked at HQ, the credential opens nothing and the edge is cut off (it keeps working).
+    let (s, t) = post(
+        &w.client,
+        format!("{}/api/v1/auth/token", w.hq.base()),
+        None,
+        &json!({"client_id": w.creds["client_id"], "client_secret": w.creds["client_secret"]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let edge_token = t["access_token"].as_str().unwrap().to_owned();
+    let (s, _) = get(
+        &w.client,
+        format!("{}/api/v1/edge/sync", w.hq.base()),
+        &edge_token,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = get(
+        &w.client,
+        format!("{}/api/v1/poes", w.hq.base()),
+        &edge_token,
+    )
+    .await;
+    assert_eq!(s, 401, "an edge token is no user's");
+    let r = w
+        .client
+        .delete(format!(
+            "{}/api/v1/edges/{}",
+            w.hq.base(),
+            w.creds["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&w.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let (s, _) = get(
+        &w.client,
+        format!("{}/api/v1/edge/sync", w.hq.base()),
+        &edge_token,
+    )
+    .await;
+    assert_eq!(s, 401, "a revoked edge's token stops at once");
+    eventually(
+        Duration::from_secs(20),
+        "the edge sees HQ refuse it",
+        || {
+            let (client, edge, token) = (w.client.clone(), &edge, token.clone());
+            async move { edge_status(&client, edge, &token).await["hq_reachable"] == false }
+        },
+    )
+    .await;
     drop(edge);
 }
 
@@ -468,14 +556,23 @@ async fn hundreds_recorded_while_hq_is_down_all_arrive_once_when_it_returns() {
     let ids = record_at_edge(&w.client, &edge, &token, "down", 300).await;
     assert_eq!(ids.len(), 300);
     // The post works: ready, and the status says HQ is away and what waits.
-    assert!(common::ready(edge.port), "the edge stays ready while HQ is away");
-    eventually(Duration::from_secs(20), "the edge notices HQ is away", || {
-        let (client, edge, token) = (w.client.clone(), &edge, token.clone());
-        async move {
-            let st = edge_status(&client, edge, &token).await;
-            st["hq_reachable"] == false && st["backlog"] == 300 && !st["oldest_waiting"].is_null()
-        }
-    })
+    assert!(
+        common::ready(edge.port),
+        "the edge stays ready while HQ is away"
+    );
+    eventually(
+        Duration::from_secs(20),
+        "the edge notices HQ is away",
+        || {
+            let (client, edge, token) = (w.client.clone(), &edge, token.clone());
+            async move {
+                let st = edge_status(&client, edge, &token).await;
+                st["hq_reachable"] == false
+                    && st["backlog"] == 300
+                    && !st["oldest_waiting"].is_null()
+            }
+        },
+    )
     .await;
 
     w.hq.restart();
@@ -485,7 +582,12 @@ async fn hundreds_recorded_while_hq_is_down_all_arrive_once_when_it_returns() {
     })
     .await;
     actix_web::rt::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(at_hq(&w.hq, "down"), (300, 300), "each once; edge log:\n{}", edge.log_tail());
+    assert_eq!(
+        at_hq(&w.hq, "down"),
+        (300, 300),
+        "each once; edge log:\n{}",
+        edge.log_tail()
+    );
     let status = edge_status(&w.client, &edge, &token).await;
     assert_eq!(status["backlog"], 0, "{status}");
 }
@@ -508,7 +610,10 @@ async fn an_edge_killed_while_it_forwards_loses_nothing_and_doubles_nothing() {
         .await;
         edge.kill();
         let at_kill = at_hq(&w.hq, "kill").0;
-        assert!(at_kill < N as i64, "the kill came after the drain: it proved nothing");
+        assert!(
+            at_kill < N as i64,
+            "the kill came after the drain: it proved nothing"
+        );
         edge.restart();
     }
     eventually(Duration::from_secs(120), "everything reaches HQ", || {
@@ -517,7 +622,12 @@ async fn an_edge_killed_while_it_forwards_loses_nothing_and_doubles_nothing() {
     })
     .await;
     actix_web::rt::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(at_hq(&w.hq, "kill"), (N as i64, N as i64), "edge log:\n{}", edge.log_tail());
+    assert_eq!(
+        at_hq(&w.hq, "kill"),
+        (N as i64, N as i64),
+        "edge log:\n{}",
+        edge.log_tail()
+    );
     assert_eq!(
         w.hq.count("SELECT count(*) AS n FROM edge_receipts"),
         N as i64,
@@ -551,7 +661,11 @@ async fn a_watchlist_entry_made_at_hq_raises_an_alert_at_the_edge_offline() {
     assert_eq!(s, 201);
     let r = w
         .client
-        .delete(format!("{}/api/v1/watchlist/{}", w.hq.base(), removed["id"].as_str().unwrap()))
+        .delete(format!(
+            "{}/api/v1/watchlist/{}",
+            w.hq.base(),
+            removed["id"].as_str().unwrap()
+        ))
         .bearer_auth(&w.police)
         .send()
         .await
@@ -589,7 +703,10 @@ async fn a_watchlist_entry_made_at_hq_raises_an_alert_at_the_edge_offline() {
     )
     .await;
     assert_eq!(s, 201);
-    assert!(clear["alert"].is_null(), "a removed alert no longer matches: {clear}");
+    assert!(
+        clear["alert"].is_null(),
+        "a removed alert no longer matches: {clear}"
+    );
     // The police's reason never reached the edge.
     let edge_db = std::fs::read(edge.dir.join("edge.db")).unwrap();
     let wal = std::fs::read(edge.dir.join("edge.db-wal")).unwrap_or_default();
@@ -626,12 +743,21 @@ async fn an_account_disabled_at_hq_stops_working_at_the_edge_after_the_next_sync
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    eventually(Duration::from_secs(20), "the edge refuses the disabled account", || {
-        let (client, base) = (w.client.clone(), edge.base());
-        async move { login(&client, &base, "thabo", OFFICER_PASSWORD).await.0 == 401 }
-    })
+    eventually(
+        Duration::from_secs(20),
+        "the edge refuses the disabled account",
+        || {
+            let (client, base) = (w.client.clone(), edge.base());
+            async move { login(&client, &base, "thabo", OFFICER_PASSWORD).await.0 == 401 }
+        },
+    )
     .await;
-    let (s, _) = get(&w.client, format!("{}/api/v1/edge/status", edge.base()), &token).await;
+    let (s, _) = get(
+        &w.client,
+        format!("{}/api/v1/edge/status", edge.base()),
+        &token,
+    )
+    .await;
     assert_eq!(s, 401, "the session held at the edge ends too");
 }
 
@@ -751,15 +877,22 @@ async fn a_link_that_cuts_requests_and_loses_answers_still_delivers_each_movemen
     proxy.set(CUT_REQUEST);
     record_at_edge(&w.client, &edge, &token, "cut", 400).await;
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
-    assert!(proxy.cut.load(Ordering::SeqCst) > 0, "the proxy cut requests");
+    assert!(
+        proxy.cut.load(Ordering::SeqCst) > 0,
+        "the proxy cut requests"
+    );
     assert_eq!(at_hq(&w.hq, "cut").0, 0, "a cut request records nothing");
 
     // Answers lost: HQ records, the edge does not hear and sends again.
     proxy.set(LOSE_ANSWER);
-    eventually(Duration::from_secs(60), "HQ records batches whose answers are lost", || {
-        let n = at_hq(&w.hq, "cut").0;
-        async move { n > 0 }
-    })
+    eventually(
+        Duration::from_secs(60),
+        "HQ records batches whose answers are lost",
+        || {
+            let n = at_hq(&w.hq, "cut").0;
+            async move { n > 0 }
+        },
+    )
     .await;
     actix_web::rt::time::sleep(Duration::from_secs(3)).await;
     let status = edge_status(&w.client, &edge, &token).await;
@@ -774,14 +907,25 @@ async fn a_link_that_cuts_requests_and_loses_answers_still_delivers_each_movemen
         async move { edge_status(&client, edge, &token).await["backlog"] == 0 }
     })
     .await;
-    assert_eq!(at_hq(&w.hq, "cut"), (400, 400), "each once; edge log:\n{}", edge.log_tail());
+    assert_eq!(
+        at_hq(&w.hq, "cut"),
+        (400, 400),
+        "each once; edge log:\n{}",
+        edge.log_tail()
+    );
 }
 
 /// One movement recorded at the edge, timed from the officer's side.
 async fn timed_single(client: &reqwest::Client, edge: &Edge, token: &str, key: &str) -> Duration {
     let body = movement(key, POST, "exit", &minutes_ago(1), &key.to_uppercase());
     let started = Instant::now();
-    let (s, a) = post(client, format!("{}/api/v1/movements", edge.base()), Some(token), &body).await;
+    let (s, a) = post(
+        client,
+        format!("{}/api/v1/movements", edge.base()),
+        Some(token),
+        &body,
+    )
+    .await;
     let took = started.elapsed();
     assert_eq!(s, 201, "{a}");
     took
@@ -830,7 +974,10 @@ async fn bench_a_backlog_of_50000_drains_to_hq() {
         if i % 10 == 0 && at_hq(&w.hq, "bench").0 >= n as i64 {
             break;
         }
-        assert!(drain_started.elapsed() < Duration::from_secs(1800), "the backlog did not drain in 30 minutes");
+        assert!(
+            drain_started.elapsed() < Duration::from_secs(1800),
+            "the backlog did not drain in 30 minutes"
+        );
     }
     let drained = drain_started.elapsed();
     assert_eq!(at_hq(&w.hq, "bench"), (n as i64, n as i64), "each once");

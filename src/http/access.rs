@@ -171,7 +171,12 @@ pub const RULES: &[Rule] = &[
     rule("POST", "/edges", ADMIN, ""),
     rule("DELETE", "/edges/{id}", ADMIN, ""),
     rule("GET", "/edge/sync", Who::Edge, "the edge's post"),
-    rule("POST", "/edge/movements", Who::Edge, "the edge's post, per item"),
+    rule(
+        "POST",
+        "/edge/movements",
+        Who::Edge,
+        "the edge's post, per item",
+    ),
     rule("GET", "/edge/status", ANY_USER, "at an edge"),
 ];
 

@@ -190,7 +190,11 @@ pub async fn authenticate(ctx: &Context, bearer: &str, client: Client) -> Result
         tracing::info!(error = %e, "edge token refused");
         refused()
     })?;
-    let id = claims.sub.strip_prefix("edge:").ok_or_else(refused)?.to_owned();
+    let id = claims
+        .sub
+        .strip_prefix("edge:")
+        .ok_or_else(refused)?
+        .to_owned();
     let edge = ctx
         .read(move |c| Ok(store::edges::by_id(c, &id)?))
         .await?
@@ -211,9 +215,8 @@ pub async fn authenticate(ctx: &Context, bearer: &str, client: Client) -> Result
 /// hashes never leave HQ.
 fn belongs_at(user: &UserRow, poe: &PoeCode) -> bool {
     let posted = Postings::from_storage(&user.poes).is_some_and(|p| p.covers(poe));
-    let works_at_posts = RoleSet::from_storage(&user.roles).is_some_and(|r| {
-        r.has(Role::Immigration) || r.has(Role::Police) || r.has(Role::Lra)
-    });
+    let works_at_posts = RoleSet::from_storage(&user.roles)
+        .is_some_and(|r| r.has(Role::Immigration) || r.has(Role::Police) || r.has(Role::Lra));
     posted && works_at_posts
 }
 
@@ -419,8 +422,7 @@ pub async fn receive(
         };
         let indexes: Vec<(usize, String)> =
             items.iter().map(|(i, _, g)| (*i, g.id.clone())).collect();
-        let items: Vec<(NewMovement, Given)> =
-            items.into_iter().map(|(_, m, g)| (m, g)).collect();
+        let items: Vec<(NewMovement, Given)> = items.into_iter().map(|(_, m, g)| (m, g)).collect();
         let outcomes =
             movements::record_forwarded(ctx, sender, edge.actor(), edge.id.clone(), items).await?;
         for ((i, id), outcome) in indexes.into_iter().zip(outcomes) {
@@ -559,7 +561,8 @@ pub async fn watchlist_seq(ctx: &Context) -> Result<i64> {
 }
 
 fn alert_row(a: SyncedAlert) -> Result<AlertRow> {
-    let bad = |e: ValidationErrors| Error::internal(format!("HQ sent an alert we cannot read: {e}"));
+    let bad =
+        |e: ValidationErrors| Error::internal(format!("HQ sent an alert we cannot read: {e}"));
     Ok(AlertRow {
         id: a.id,
         kind: a.kind,
@@ -805,8 +808,7 @@ pub async fn status(ctx: &Context) -> Result<EdgeStatus> {
             .into_iter()
             .map(|(k, v)| (k.trim_start_matches(key::REJECTED).to_owned(), v))
             .collect();
-        let hq_reachable =
-            store::edges::state(c, key::HQ_REACHABLE)?.is_some_and(|v| v == "true");
+        let hq_reachable = store::edges::state(c, key::HQ_REACHABLE)?.is_some_and(|v| v == "true");
         Ok(EdgeStatus {
             hq_reachable,
             backlog,

@@ -38,7 +38,9 @@ pub struct EdgeRow {
 
 /// Issues an edge credential.
 pub fn insert(conn: &mut DbConnection, row: &EdgeRow) -> StoreResult<()> {
-    diesel::insert_into(edges::table).values(row).execute(conn)?;
+    diesel::insert_into(edges::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -227,7 +229,10 @@ pub fn disable_accounts_except(
 }
 
 /// Ends the sessions of disabled accounts (at an edge, after a package disabled some).
-pub fn revoke_sessions_of_inactive(conn: &mut DbConnection, at: NaiveDateTime) -> StoreResult<usize> {
+pub fn revoke_sessions_of_inactive(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+) -> StoreResult<usize> {
     let inactive = users::table
         .filter(users::active.eq(false))
         .select(users::id);
