@@ -1011,3 +1011,27 @@ async fn bench_a_backlog_of_50000_drains_to_hq() {
         busy.len()
     );
 }
+
+#[test]
+fn crossings_edge_refuses_to_start_without_hq_or_on_postgresql() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::crossings(dir.path()).arg("edge").output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("edge.hq_url"), "{err}");
+
+    let out = common::crossings(dir.path())
+        .arg("edge")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nowhere")
+        .env("CROSSINGS__EDGE__HQ_URL", "http://127.0.0.1:9")
+        .env("CROSSINGS__EDGE__CLIENT_ID", "edge-snp-00000000")
+        .env("CROSSINGS__EDGE__CLIENT_SECRET", "secret")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("database.url") && err.contains("SQLite"),
+        "{err}"
+    );
+}
