@@ -437,6 +437,53 @@ async fn a_movement_recorded_at_the_edge_reaches_hq_once_with_its_edge_id_and_ti
         "the edge's time"
     );
 
+    // A movement that gave its MRZ alone, and one with a vehicle and a permitted stay: HQ
+    // takes them as the edge did (the payload the edge rebuilds from its row passes HQ's
+    // rules, MRZ check digits and agreement included).
+    let mrz = crossings::domain::mrz::encode(&crossings::domain::mrz::MrzFields {
+        format: crossings::domain::mrz::MrzFormat::Td3,
+        document_code: "P".into(),
+        issuing_state: "ZAF".into(),
+        document_number: "M1234567".into(),
+        nationality: "ZAF".into(),
+        date_of_birth: chrono::NaiveDate::from_ymd_opt(1990, 5, 17).unwrap(),
+        sex: crossings::domain::mrz::MrzSex::F,
+        date_of_expiry: chrono::NaiveDate::from_ymd_opt(2033, 3, 1).unwrap(),
+        surname: "Nkosi".into(),
+        given_names: "Thandiwe Grace".into(),
+        optional_data: String::new(),
+    })
+    .unwrap();
+    let mut by_mrz = movement("first-2", POST, "entry", &minutes_ago(2), "unused");
+    by_mrz.as_object_mut().unwrap().remove("traveller");
+    by_mrz["mrz"] = json!(mrz);
+    let mut with_vehicle = movement("first-3", POST, "entry", &minutes_ago(1), "CAR77");
+    with_vehicle["mode"] = json!("private_vehicle");
+    with_vehicle["vehicle"] =
+        json!({"registration": "ND 123-456", "country": "ZAF", "category": "car"});
+    with_vehicle["permitted_until"] = json!(
+        (chrono::Utc::now() + chrono::Duration::days(20))
+            .format("%Y-%m-%d")
+            .to_string()
+    );
+    for m in [&by_mrz, &with_vehicle] {
+        let (s, a) = post(
+            &w.client,
+            format!("{}/api/v1/movements", edge.base()),
+            Some(&token),
+            m,
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+    }
+    eventually(Duration::from_secs(30), "both reach HQ", || {
+        let n = at_hq(&w.hq, "first").0;
+        async move { n == 3 }
+    })
+    .await;
+    let status = edge_status(&w.client, &edge, &token).await;
+    assert_eq!(status["rejected"], json!([]), "HQ rejected none: {status}");
+
     // A void made at the edge follows its movement to HQ.
     let (s, voided) = post(
         &w.client,
