@@ -361,6 +361,7 @@ async fn run_batches(o: &Options, dir: &std::path::Path, report: &mut Report) {
             recorded_at: crossings::domain::time::now(),
             late_after: chrono::Duration::hours(24),
             stay_rules: crossings::service::movements::stay_rules(&settings("").stays),
+            given: None,
         };
         let rows: Vec<MovementRow> = events
             .iter()

@@ -27,6 +27,10 @@ pub struct Cli {
 enum Command {
     /// Serve the API (the default).
     Serve,
+    /// Serve at a post as an edge of HQ: SQLite here, HQ's accounts and watchlist pulled
+    /// down, movements forwarded up exactly once. Needs `edge.hq_url`, `edge.client_id` and
+    /// `edge.client_secret` (or CROSSINGS__EDGE__HQ_URL, …).
+    Edge,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage user accounts.
@@ -172,6 +176,16 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli, settings: Settings) -> Result<ExitCode, StartupError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Edge => {
+            if !settings.edge.enabled() {
+                return Err(StartupError::Config(crate::config::ConfigError::Invalid {
+                    key: "edge.hq_url",
+                    message: "`crossings edge` needs HQ's URL (CROSSINGS__EDGE__HQ_URL)".to_owned(),
+                }));
+            }
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;
         }

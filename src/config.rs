@@ -68,6 +68,9 @@ pub struct Settings {
     pub audit: AuditSettings,
     /// Group commit of single posts.
     pub ingest: IngestSettings,
+    /// Running at a post as an edge of HQ.
+    #[serde(default)]
+    pub edge: EdgeSettings,
     /// Password for the first admin (`CROSSINGS_BOOTSTRAP_ADMIN_PASSWORD`); generated when
     /// absent.
     #[serde(default)]
@@ -236,6 +239,45 @@ pub struct AlertSettings {
     pub stream_buffer: usize,
     /// Most hits replayed on reconnect.
     pub stream_replay_max: i64,
+}
+
+/// `[edge]`: this node runs at a post as an edge of HQ when `hq_url` is set (or with
+/// `crossings edge`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EdgeSettings {
+    /// HQ's base URL, e.g. `https://crossings.example.ls`; empty = not an edge.
+    pub hq_url: String,
+    /// The edge credential's client id (`POST /api/v1/edges` at HQ).
+    pub client_id: String,
+    /// The edge credential's secret.
+    pub client_secret: SecretString,
+    /// Seconds between pulls from HQ (accounts, watchlist, registry) while it answers.
+    pub sync_interval_secs: u64,
+    /// Most movements forwarded in one request.
+    pub forward_batch: usize,
+    /// Seconds an HTTP request to HQ may take before it is given up (and retried).
+    pub request_timeout_secs: u64,
+}
+
+impl Default for EdgeSettings {
+    fn default() -> Self {
+        Self {
+            hq_url: String::new(),
+            client_id: String::new(),
+            client_secret: SecretString::from(String::new()),
+            sync_interval_secs: 10,
+            forward_batch: 500,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+impl EdgeSettings {
+    /// Whether this node is an edge.
+    pub fn enabled(&self) -> bool {
+        !self.hq_url.trim().is_empty()
+    }
 }
 
 /// `[stats]`
@@ -489,6 +531,42 @@ impl Settings {
         }
         if !(1..=500).contains(&self.movements.max_page_size) {
             return invalid("movements.max_page_size", "must be between 1 and 500");
+        }
+        if self.edge.enabled() {
+            if !(self.edge.hq_url.starts_with("http://")
+                || self.edge.hq_url.starts_with("https://"))
+            {
+                return invalid("edge.hq_url", "must start with http:// or https://");
+            }
+            if self.edge.client_id.trim().is_empty()
+                || secrecy::ExposeSecret::expose_secret(&self.edge.client_secret).is_empty()
+            {
+                return invalid(
+                    "edge.client_id",
+                    "an edge needs edge.client_id and edge.client_secret (POST /api/v1/edges at HQ)",
+                );
+            }
+            let url = self.database.effective_url();
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                return invalid(
+                    "database.url",
+                    "an edge keeps its record in SQLite (a file at the post), not PostgreSQL",
+                );
+            }
+            if self.edge.sync_interval_secs == 0 {
+                return invalid("edge.sync_interval_secs", "must be at least 1");
+            }
+            if self.edge.forward_batch == 0
+                || self.edge.forward_batch > self.movements.max_batch_items
+            {
+                return invalid(
+                    "edge.forward_batch",
+                    "must be 1 to movements.max_batch_items",
+                );
+            }
+            if self.edge.request_timeout_secs == 0 {
+                return invalid("edge.request_timeout_secs", "must be at least 1");
+            }
         }
         if self.alerts.stream_heartbeat_secs == 0 {
             return invalid("alerts.stream_heartbeat_secs", "must be at least 1");

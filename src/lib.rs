@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod edge;
 pub mod error;
 pub mod http;
 pub mod net;

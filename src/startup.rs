@@ -125,7 +125,13 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
             service::group_commit::GroupCommit::start(ctx.clone(), &ctx.settings.ingest)?;
         ctx.group_commit = Some(Arc::new(group_commit));
     }
-    if let Some(outcome) = service::sessions::bootstrap_admin(&ctx, bootstrap_password).await? {
+    // An edge holds HQ's accounts of its post only: no admin of its own.
+    let bootstrap = if ctx.settings.edge.enabled() {
+        None
+    } else {
+        service::sessions::bootstrap_admin(&ctx, bootstrap_password).await?
+    };
+    if let Some(outcome) = bootstrap {
         match outcome.generated_password {
             Some(password) => {
                 tracing::warn!(
@@ -283,6 +289,9 @@ impl Application {
                 (!dir.is_empty()).then(|| std::path::PathBuf::from(dir)),
                 Duration::from_secs(settings.audit.checkpoint_secs),
             ));
+        }
+        if settings.edge.enabled() {
+            crate::edge::start(state.ctx.clone());
         }
         let data = web::Data::from(state.clone());
         let workers = match settings.server.workers {

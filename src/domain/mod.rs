@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod codes;
 pub mod declaration;
+pub mod edge;
 pub mod movement;
 pub mod mrz;
 pub mod names;

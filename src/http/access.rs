@@ -26,6 +26,8 @@ pub enum Who {
     Anyone,
     /// A token of a principal holding one of these roles.
     Roles(&'static [Role]),
+    /// An edge's token (`POST /auth/token` with an edge credential): no user or POE system.
+    Edge,
 }
 
 /// One row of the access table.
@@ -174,6 +176,17 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/audit", ADMIN, ""),
     rule("GET", "/audit/verify", ADMIN, ""),
     rule("GET", "/openapi.json", Who::Anyone, ""),
+    rule("GET", "/edges", ADMIN, ""),
+    rule("POST", "/edges", ADMIN, ""),
+    rule("DELETE", "/edges/{id}", ADMIN, ""),
+    rule("GET", "/edge/sync", Who::Edge, "the edge's post"),
+    rule(
+        "POST",
+        "/edge/movements",
+        Who::Edge,
+        "the edge's post, per item",
+    ),
+    rule("GET", "/edge/status", ANY_USER, "at an edge"),
 ];
 
 /// Reads that are audited by the access middleware itself, with their parameters (the query
@@ -211,6 +224,7 @@ pub fn markdown_table() -> String {
     for r in RULES {
         let who = match r.who {
             Who::Anyone => "anyone".to_owned(),
+            Who::Edge => "edge".to_owned(),
             Who::Roles(roles) => roles
                 .iter()
                 .map(|r| r.as_str())
@@ -254,11 +268,15 @@ pub async fn enforce(
         // Fail closed: a route without a row is unreachable (and the access test fails).
         return Ok(refuse(req, Error::MethodNotAllowed));
     };
-    let Who::Roles(allowed) = rule.who else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_left_body);
+    let allowed = match rule.who {
+        Who::Anyone => {
+            return next
+                .call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body);
+        }
+        Who::Edge => return enforce_edge(req, next).await,
+        Who::Roles(allowed) => allowed,
     };
     let Some(token) = bearer(&req) else {
         return Ok(refuse(
@@ -303,6 +321,43 @@ pub async fn enforce(
         }
     }
     req.extensions_mut().insert(principal);
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// An edge's endpoints: its token, read against the database (a revoked edge is refused).
+async fn enforce_edge<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let Some(token) = bearer(&req) else {
+        return Ok(refuse(
+            req,
+            Error::Unauthenticated("an edge's access token is required".to_owned()),
+        ));
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(refuse(req, Error::internal("application state missing")));
+    };
+    let edge =
+        match service::edges::authenticate(&state.ctx, &token, service::Client::default()).await {
+            Ok(e) => e,
+            // A user's or a POE system's valid token is not an edge's: 403, as for a role.
+            Err(Error::Unauthenticated(m))
+                if service::sessions::authenticate(&state.ctx, &token)
+                    .await
+                    .is_ok() =>
+            {
+                tracing::info!(cause = %m, "refused: not an edge");
+                return Ok(refuse(
+                    req,
+                    Error::Forbidden("only an edge's credential may call this".to_owned()),
+                ));
+            }
+            Err(e) => return Ok(refuse(req, e)),
+        };
+    req.extensions_mut().insert(edge);
     next.call(req)
         .await
         .map(ServiceResponse::map_into_left_body)

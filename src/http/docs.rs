@@ -77,8 +77,12 @@ impl Modify for ProblemResponses {
             ];
             for (method, op) in operations {
                 let Some(op) = op else { continue };
-                let secured = super::access::rule_for(method, path)
-                    .is_some_and(|r| matches!(r.who, super::access::Who::Roles(_)));
+                let secured = super::access::rule_for(method, path).is_some_and(|r| {
+                    matches!(
+                        r.who,
+                        super::access::Who::Roles(_) | super::access::Who::Edge
+                    )
+                });
                 let body = op.request_body.is_some();
                 let params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let mut wanted: Vec<(&str, &str)> = Vec::new();

@@ -10,6 +10,7 @@ pub mod cursor;
 pub mod dashboard;
 pub mod declarations;
 pub mod docs;
+pub mod edges;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -80,6 +81,7 @@ macro_rules! api_routes {
                 (name = "holds", description = "Police holds: records kept past retention"),
                 (name = "audit", description = "The audit log (admins)"),
                 (name = "operations", description = "Probes, metrics, this document"),
+                (name = "edges", description = "Posts that go offline: edge credentials (admins), what an edge pulls and forwards (edge credential), its status (at an edge)"),
             )
         )]
         pub struct ApiDoc;
@@ -131,6 +133,12 @@ api_routes! {
     get "/audit" => audit::list,
     get "/audit/verify" => audit::verify,
     get "/openapi.json" => docs::openapi,
+    get "/edges" => edges::list,
+    post "/edges" => edges::create,
+    delete "/edges/{id}" => edges::delete,
+    get "/edge/sync" => edges::sync,
+    post "/edge/movements" => edges::forward,
+    get "/edge/status" => edges::status,
 }
 
 /// Registers every route. The API scope is wrapped in the access middleware.

@@ -14,6 +14,7 @@ pub mod checkpoints;
 pub mod context;
 pub mod declarations;
 pub mod demo;
+pub mod edges;
 pub mod group_commit;
 pub mod hit_stream;
 pub mod holds;

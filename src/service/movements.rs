@@ -214,6 +214,7 @@ async fn record_with_retry(
                     recorded_at: time::now(),
                     late_after,
                     stay_rules,
+                    given: None,
                 };
                 record_batch(c, Senders::One(&sender, &actor), &batch, &plan)
             })
@@ -228,6 +229,109 @@ async fn record_with_retry(
             other => return Ok(other?),
         }
     }
+}
+
+/// Records one officer's movements that an edge recorded first and now forwards: each keeps
+/// its edge id and edge time, is judged `late` on that time, is checked against HQ's
+/// watchlist again (a hit the edge missed is recorded here), and gets a receipt naming the
+/// edge and the time of arrival, in the same transaction. Exactly once: a batch sent again
+/// (its answer was lost) answers `Duplicate` for what was recorded.
+pub async fn record_forwarded(
+    ctx: &Context,
+    sender: Sender,
+    actor: Actor,
+    edge_id: String,
+    items: Vec<(NewMovement, Given)>,
+) -> Result<Vec<ItemOutcome>> {
+    let registry = ctx.registry.get(&ctx.db).await?;
+    let late_after = Duration::hours(ctx.settings.movements.late_after_hours);
+    let given: Arc<HashMap<String, Given>> = Arc::new(
+        items
+            .iter()
+            .map(|(m, g)| (m.client_event_id.as_str().to_owned(), g.clone()))
+            .collect(),
+    );
+    let batch: Vec<NewMovement> = items.into_iter().map(|(m, _)| m).collect();
+    let mut attempt = 0;
+    let outcomes = loop {
+        attempt += 1;
+        let (sender, batch, actor, registry, given, edge_id) = (
+            sender.clone(),
+            batch.clone(),
+            actor.clone(),
+            registry.clone(),
+            given.clone(),
+            edge_id.clone(),
+        );
+        let stay_rules = stay_rules(&ctx.settings.stays);
+        let result = ctx
+            .db
+            .write(move |c| -> StoreResult<Vec<Outcome>> {
+                let received_at = time::now();
+                let plan = RecordContext {
+                    registry: &registry,
+                    recorded_at: received_at,
+                    late_after,
+                    stay_rules,
+                    given: Some(&given),
+                };
+                let outcomes = record_batch(c, Senders::One(&sender, &actor), &batch, &plan)?;
+                let receipts: Vec<store::edges::ReceiptRow> = outcomes
+                    .iter()
+                    .filter_map(|o| match o {
+                        Outcome::Created(r, _) => Some(store::edges::ReceiptRow {
+                            movement_id: r.row.id.clone(),
+                            edge_id: edge_id.clone(),
+                            received_at,
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                store::edges::insert_receipts(c, &receipts)?;
+                Ok(outcomes)
+            })
+            .await;
+        match result {
+            Err(StoreError::Conflict(m)) if attempt < RECORD_ATTEMPTS => {
+                metrics::counter!("crossings_movement_record_retries_total").increment(1);
+                tracing::debug!(cause = %m, "idempotency race: recording the forwarded batch again");
+            }
+            other => break other?,
+        }
+    };
+    if ctx.db.backend() == store::Backend::Sqlite {
+        let hit_ids: Vec<String> = outcomes
+            .iter()
+            .flat_map(|o| match o {
+                Outcome::Created(_, hits) => hits.iter().map(|(id, _)| id.clone()).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        ctx.hits.announce(hit_ids);
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| match o {
+            Outcome::Created(recorded, hits) => {
+                let row = &recorded.row;
+                metrics::counter!("crossings_movements_recorded_total",
+                    "poe" => row.poe.to_string(), "direction" => row.direction.as_str())
+                .increment(1);
+                for (hit_id, alert_id) in &hits {
+                    tracing::warn!(movement_id = %row.id, hit_id = %hit_id, alert_id = %alert_id,
+                        poe = %row.poe, "watchlist hit on a movement forwarded by an edge");
+                    metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.to_string())
+                        .increment(1);
+                }
+                ItemOutcome::Created(recorded)
+            }
+            Outcome::Duplicate(recorded) => {
+                metrics::counter!("crossings_movements_duplicate_total").increment(1);
+                ItemOutcome::Duplicate(recorded)
+            }
+            Outcome::Conflict { existing_id } => ItemOutcome::Conflict { existing_id },
+        })
+        .collect())
 }
 
 /// Who is sending a batch.
@@ -250,6 +354,18 @@ pub struct RecordContext<'a> {
     pub late_after: Duration,
     /// How stays and trips open, close and end.
     pub stay_rules: StayRules,
+    /// Movements recorded elsewhere first (at an edge), by `client_event_id`: the id and the
+    /// time they were recorded there, which they keep.
+    pub given: Option<&'a HashMap<String, Given>>,
+}
+
+/// What a movement recorded at an edge keeps when HQ records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Given {
+    /// Its id at the edge.
+    pub id: String,
+    /// When the edge recorded it (UTC).
+    pub recorded_at: NaiveDateTime,
 }
 
 /// Who sent the items of one recording transaction.
@@ -343,6 +459,7 @@ pub(super) fn record_singles(ctx: &Context, singles: &[Single]) -> Result<Vec<Ou
             recorded_at: time::now(),
             late_after,
             stay_rules: stay_rules(&ctx.settings.stays),
+            given: None,
         };
         let result = ctx.db.write_sync(|c| -> StoreResult<Vec<Outcome>> {
             record_batch(c, Senders::Each(singles), &movements, &plan)
@@ -419,7 +536,13 @@ fn record_batch(
             }
         } else {
             in_batch.insert(key, fresh.len());
-            fresh.push(new_row(m, hash, sender, ctx));
+            let mut row = new_row(m, hash, sender, ctx);
+            if let Some(given) = ctx.given.and_then(|g| g.get(key.1)) {
+                row.id.clone_from(&given.id);
+                row.recorded_at = given.recorded_at;
+                row.late = m.is_late(given.recorded_at, ctx.late_after);
+            }
+            fresh.push(row);
             fresh_items.push(i);
         }
     }
@@ -883,6 +1006,44 @@ pub async fn void(
     metrics::counter!("crossings_movements_voided_total", "poe" => row.0.poe.to_string())
         .increment(1);
     Ok(row)
+}
+
+/// Voids, at HQ, a movement that an edge recorded and then voided: at the edge's time, by the
+/// edge's officer, with their reason. Answers false when it was voided already (a void sent
+/// again). The caller has checked that the movement came through that edge.
+pub async fn void_forwarded(
+    ctx: &Context,
+    actor: Actor,
+    id: String,
+    at: NaiveDateTime,
+    by: String,
+    reason: VoidReason,
+) -> Result<bool> {
+    let rules = stay_rules(&ctx.settings.stays);
+    let poe = ctx
+        .write(move |c| {
+            let row = rows::by_id(c, &id)?.ok_or_else(|| access::not_found("movement"))?;
+            if !void_row(c, &row, at, &by, reason.as_str(), &rules)? {
+                return Ok(None);
+            }
+            store::audit::append(
+                c,
+                &actor,
+                time::now(),
+                &[AuditEvent::with_reason(
+                    "movement.void",
+                    format!("movement:{id}"),
+                    Some(reason.as_str().to_owned()),
+                )],
+            )?;
+            Ok(Some(row.poe))
+        })
+        .await?;
+    if let Some(poe) = &poe {
+        metrics::counter!("crossings_movements_voided_total", "poe" => poe.to_string())
+            .increment(1);
+    }
+    Ok(poe.is_some())
 }
 
 /// Voids a movement that is not voided yet, taking it out of the counts and its document's

@@ -512,6 +512,9 @@ pub async fn system_token(
     client_id: &str,
     client_secret: &str,
 ) -> Result<IssuedTokens> {
+    if super::edges::is_edge_client_id(client_id) {
+        return super::edges::token(ctx, client_id, client_secret).await;
+    }
     let auth = &ctx.auth;
     let lookup = client_id.to_owned();
     let system = ctx

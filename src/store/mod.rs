@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod counts;
 pub mod declarations;
+pub mod edges;
 pub mod holds;
 pub mod migrations;
 pub mod movements;

@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    alert_changes (seq) {
+        seq -> Int8,
+        alert_id -> Text,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     alert_hits (id) {
         id -> Text,
         alert_id -> Text,
@@ -82,6 +90,35 @@ diesel::table! {
         currency -> Text,
         created_at -> Timestamp,
         created_by -> Text,
+    }
+}
+
+diesel::table! {
+    edge_receipts (movement_id) {
+        movement_id -> Text,
+        edge_id -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    edge_state (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    edges (id) {
+        id -> Text,
+        client_id -> Text,
+        secret_hash -> Text,
+        poe -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        last_contact_at -> Nullable<Timestamp>,
+        last_backlog -> Nullable<Int8>,
     }
 }
 
@@ -257,21 +294,29 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(alert_changes -> alerts (alert_id));
 diesel::joinable!(alert_hits -> alerts (alert_id));
 diesel::joinable!(alert_hits -> movements (movement_id));
 diesel::joinable!(declarations -> movements (movement_id));
+diesel::joinable!(edge_receipts -> edges (edge_id));
+diesel::joinable!(edge_receipts -> movements (movement_id));
+diesel::joinable!(edges -> poes (poe));
 diesel::joinable!(movements -> poes (poe));
 diesel::joinable!(poe_systems -> poes (poe));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    alert_changes,
     alert_hits,
     alerts,
     audit_checkpoints,
     audit_head,
     audit_log,
     declarations,
+    edge_receipts,
+    edge_state,
+    edges,
     holds,
     login_failures,
     movement_count_deltas,
