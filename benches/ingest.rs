@@ -159,7 +159,9 @@ fn insert_statements(rows: &[MovementRow], dir: &std::path::Path) -> Vec<String>
                 "--data-only",
                 "--inserts",
                 "--rows-per-insert=1000",
-                "--table=public.movements",
+                // The partitions' rows, as INSERTs into the parent.
+                "--table=public.movements*",
+                "--load-via-partition-root",
                 "-f",
             ])
             .arg(&dump)
