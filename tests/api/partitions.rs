@@ -347,7 +347,7 @@ async fn the_migration_moves_existing_movements_into_partitions() {
     .unwrap();
     let all = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES).unwrap();
     for m in &all {
-        if m.name().to_string() >= "2026-12-06-000022".to_owned() {
+        if m.name().to_string().as_str() >= "2026-12-06-000022" {
             break;
         }
         conn.run_migration(m.as_ref()).unwrap();
