@@ -46,8 +46,8 @@ pub fn make_ahead(db: &Db, now: NaiveDateTime) -> StoreResult<Vec<(NaiveDate, Pa
     Ok(found)
 }
 
-/// [`make_ahead`] every `every`, the first after `every` (a failure is logged and tried again at the next
-/// turn: movements still go to the DEFAULT partition meanwhile).
+/// [`make_ahead`] every `every`, the first after `every` (a failure is logged and tried again
+/// at the next turn: movements still go to the DEFAULT partition meanwhile).
 pub async fn make_ahead_forever(db: Db, every: Duration) {
     loop {
         // At start they were made already (`startup::prepare`).
@@ -61,7 +61,10 @@ pub async fn make_ahead_forever(db: Db, every: Duration) {
                 error = %e,
                 "making the movements partitions ahead failed; trying again at the next turn"
             ),
-            Err(e) => tracing::warn!(error = %e, "the movements partitions task stopped"),
+            Err(e) => tracing::warn!(
+                error = %e,
+                "making the movements partitions ahead stopped; trying again at the next turn"
+            ),
         }
     }
 }

@@ -20,8 +20,8 @@
 -- one. A month whose rows already lie in the DEFAULT partition is not made (its rows would have
 -- to move, and movements are never deleted): the function says so, and the service logs it.
 --
--- The existing rows are copied over: on a large database this takes some seconds a million
--- rows, under an exclusive lock (run it in a maintenance window).
+-- The existing rows are copied over, under an exclusive lock: 200,000 movements took 6 s on
+-- the project's machine (about half a minute a million); run it in a maintenance window.
 
 ALTER TABLE alert_hits DROP CONSTRAINT alert_hits_movement_id_fkey;
 ALTER TABLE stays DROP CONSTRAINT stays_opening_id_fkey;
