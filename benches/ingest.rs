@@ -140,7 +140,8 @@ fn migrated(tag: &str) -> BenchDb {
 }
 
 /// The rows as 1,000-row `INSERT … VALUES` statements into `plain`, as `pg_dump` writes them
-/// (the rows are loaded into a scratch database's `movements` first, untimed).
+/// (the rows are loaded into a scratch database's `movements` first, and copied into one plain
+/// table, untimed).
 fn insert_statements(rows: &[MovementRow], dir: &std::path::Path) -> Vec<String> {
     let scratch = migrated("scratch");
     let mut conn = PgConnection::establish(&scratch.url).unwrap();
@@ -151,6 +152,13 @@ fn insert_statements(rows: &[MovementRow], dir: &std::path::Path) -> Vec<String>
             .execute(&mut conn)
             .unwrap();
     }
+    // One plain table, so that pg_dump writes 1,000-row statements across the months (from
+    // the partitions it would write one run of statements each).
+    diesel::sql_query(
+        "CREATE TABLE movements_flat AS SELECT * FROM movements ORDER BY occurred_at, id",
+    )
+    .execute(&mut conn)
+    .unwrap();
     drop(conn);
     let dump = dir.join("dump.sql");
     run_tool(
@@ -159,7 +167,7 @@ fn insert_statements(rows: &[MovementRow], dir: &std::path::Path) -> Vec<String>
                 "--data-only",
                 "--inserts",
                 "--rows-per-insert=1000",
-                "--table=public.movements",
+                "--table=public.movements_flat",
                 "-f",
             ])
             .arg(&dump)
@@ -169,8 +177,12 @@ fn insert_statements(rows: &[MovementRow], dir: &std::path::Path) -> Vec<String>
     let mut statements = Vec::new();
     let mut current = String::new();
     for line in text.lines() {
-        if line.starts_with("INSERT INTO public.movements ") {
-            current = line.replacen("INSERT INTO public.movements ", "INSERT INTO plain ", 1);
+        if line.starts_with("INSERT INTO public.movements_flat ") {
+            current = line.replacen(
+                "INSERT INTO public.movements_flat ",
+                "INSERT INTO plain ",
+                1,
+            );
             current.push('\n');
         } else if !current.is_empty() {
             current.push_str(line);

@@ -24,8 +24,7 @@ use crossings::domain::poe::PoeCode;
 use crossings::domain::stats::{Counted, deltas};
 use crossings::domain::traveller::{DocumentType, Sex, StateCode};
 use crossings::startup::Application;
-use crossings::store::movements::{MovementRow, NewMovementRow};
-use crossings::store::schema::movements;
+use crossings::store::movements::MovementRow;
 use crossings::store::{DbConnection, counts};
 use crossings::synthetic::{Generator, Person};
 use diesel::prelude::*;
@@ -99,20 +98,22 @@ fn load(db: &crossings::store::Db, total: usize) {
         .sum();
     let per_day = (total as f64 / weights).round() as u32;
     let mut g = Generator::new(2019, 3_000_000, "y2019");
+    // The year's monthly partitions, as the service would have made them ahead.
+    for month in 1..=12 {
+        let first = NaiveDate::from_ymd_opt(2019, month, 1).unwrap();
+        db.write_sync(|c| crossings::store::movements::make_partition(c, first))
+            .unwrap();
+    }
     let started = Instant::now();
     let mut loaded = 0usize;
     for d in 0..365 {
         let events = g.day(first + chrono::Duration::days(d), per_day);
         let rows = rows_of(&events);
         db.write_sync(|c| -> crossings::store::StoreResult<()> {
-            let DbConnection::Pg(pg) = c else {
-                panic!("PostgreSQL only")
-            };
+            assert!(matches!(c, DbConnection::Pg(_)), "PostgreSQL only");
+            // As the service writes them: by COPY, their keys first (movement_keys).
             for chunk in rows.chunks(20_000) {
-                let forms: Vec<NewMovementRow> = chunk.iter().map(NewMovementRow::from).collect();
-                diesel::copy_from(movements::table)
-                    .from_insertable(&forms)
-                    .execute(pg)?;
+                crossings::store::movements::insert_rows(c, chunk)?;
             }
             let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
             counts::record(c, &deltas(counted.iter(), 1))?;

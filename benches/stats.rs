@@ -27,7 +27,7 @@ use crossings::domain::poe::PoeCode;
 use crossings::domain::stats::{Counted, deltas};
 use crossings::domain::traveller::{DocumentType, Sex, StateCode};
 use crossings::startup::Application;
-use crossings::store::movements::{MovementRow, NewMovementRow};
+use crossings::store::movements::MovementRow;
 use crossings::store::schema::movements;
 use crossings::store::{DbConnection, counts};
 use crossings::synthetic::{Generator, Person};
@@ -106,6 +106,12 @@ fn load(db: &crossings::store::Db, total: usize) {
         .sum();
     let per_day = (total as f64 / weights).round() as u32;
     let mut g = Generator::new(2025, 3_000_000, "y2025");
+    // The year's monthly partitions, as the service would have made them ahead.
+    for month in 1..=12 {
+        let first = NaiveDate::from_ymd_opt(2025, month, 1).unwrap();
+        db.write_sync(|c| crossings::store::movements::make_partition(c, first))
+            .unwrap();
+    }
     let started = Instant::now();
     let mut loaded = 0usize;
     for d in 0..365 {
@@ -113,14 +119,10 @@ fn load(db: &crossings::store::Db, total: usize) {
         let events = g.day(date, per_day);
         let rows = rows_of(&events);
         db.write_sync(|c| -> crossings::store::StoreResult<()> {
-            let DbConnection::Pg(pg) = c else {
-                panic!("PostgreSQL only")
-            };
+            assert!(matches!(c, DbConnection::Pg(_)), "PostgreSQL only");
+            // As the service writes them: by COPY, their keys first (movement_keys).
             for chunk in rows.chunks(20_000) {
-                let forms: Vec<NewMovementRow> = chunk.iter().map(NewMovementRow::from).collect();
-                diesel::copy_from(movements::table)
-                    .from_insertable(&forms)
-                    .execute(pg)?;
+                crossings::store::movements::insert_rows(c, chunk)?;
             }
             let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
             counts::record(c, &deltas(counted.iter(), 1))?;

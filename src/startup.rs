@@ -85,6 +85,11 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
                     tracing::info!(count = applied.len(), "database migrated");
                 }
             }
+            // Before serving: this month's movements go to their own partition from the
+            // first. A failure is not fatal (the DEFAULT partition takes them meanwhile).
+            if let Err(e) = service::partitions::make_ahead(&setup_db, crate::domain::time::now()) {
+                tracing::warn!(error = %e, "making the movements partitions ahead failed");
+            }
             setup_db.write_sync(|c| {
                 store::poes::seed_if_empty(c, &registry, crate::domain::time::now())
             })
@@ -265,6 +270,10 @@ impl Application {
         actix_web::rt::spawn(crate::service::stats::fold_counts_forever(
             state.ctx.db.clone(),
             Duration::from_millis(settings.stats.fold_interval_ms),
+        ));
+        actix_web::rt::spawn(service::partitions::make_ahead_forever(
+            state.ctx.db.clone(),
+            Duration::from_secs(24 * 3600),
         ));
         if settings.retention.daily {
             actix_web::rt::spawn(crate::service::retention::run_forever(

@@ -19,6 +19,7 @@ pub mod group_commit;
 pub mod hit_stream;
 pub mod holds;
 pub mod movements;
+pub mod partitions;
 pub mod poe_systems;
 pub mod poes;
 pub mod registry;

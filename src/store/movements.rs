@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::parsed::Parsed;
-use super::schema::movements;
+use super::schema::{movement_keys, movements};
 use super::{DbConnection, StoreError, StoreResult};
 use crate::domain::movement::{Direction, Mode, Purpose};
 use crate::domain::poe::PoeCode;
@@ -136,6 +136,28 @@ pub struct NewMovementRow<'a> {
     void_reason: Option<&'a str>,
 }
 
+/// The keys of a movement, unique across the partitions of `movements` (PostgreSQL only: see
+/// the migration `partitioned_movements`).
+#[derive(Insertable)]
+#[diesel(table_name = movement_keys, treat_none_as_default_value = false)]
+struct NewMovementKey<'a> {
+    principal: &'a str,
+    client_event_id: &'a str,
+    movement_id: &'a str,
+    occurred_at: NaiveDateTime,
+}
+
+impl<'a> From<&'a MovementRow> for NewMovementKey<'a> {
+    fn from(r: &'a MovementRow) -> Self {
+        Self {
+            principal: &r.principal,
+            client_event_id: &r.client_event_id,
+            movement_id: &r.id,
+            occurred_at: r.occurred_at,
+        }
+    }
+}
+
 impl<'a> From<&'a MovementRow> for NewMovementRow<'a> {
     fn from(r: &'a MovementRow) -> Self {
         Self {
@@ -216,26 +238,39 @@ const INSERT_CHUNK: usize = 500;
 /// Writes new rows: PostgreSQL by COPY (binary, one round trip; a clash on the idempotency
 /// key fails the whole COPY, and the service runs the batch again, when it is a replay),
 /// SQLite by multi-row INSERTs.
+///
+/// On PostgreSQL the movements are partitioned by month, so their id and idempotency key are
+/// made unique by `movement_keys`: the keys are written first, so that a clash fails before
+/// the wide rows are sent, with the same unique violation as before (`StoreError::Conflict`).
 pub fn insert_rows(conn: &mut DbConnection, rows: &[MovementRow]) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let rows: Vec<NewMovementRow<'_>> = rows.iter().map(NewMovementRow::from).collect();
-    let rows = rows.as_slice();
     match conn {
         // COPY costs an extra round trip to start; for a handful of rows a prepared INSERT is
         // quicker.
         DbConnection::Pg(pg) if rows.len() >= COPY_FROM_ROWS => {
+            let keys: Vec<NewMovementKey<'_>> = rows.iter().map(NewMovementKey::from).collect();
+            diesel::copy_from(movement_keys::table)
+                .from_insertable(keys.as_slice())
+                .execute(pg)?;
+            let rows: Vec<NewMovementRow<'_>> = rows.iter().map(NewMovementRow::from).collect();
             diesel::copy_from(movements::table)
-                .from_insertable(rows)
+                .from_insertable(rows.as_slice())
                 .execute(pg)?;
         }
         DbConnection::Pg(pg) => {
+            let keys: Vec<NewMovementKey<'_>> = rows.iter().map(NewMovementKey::from).collect();
+            diesel::insert_into(movement_keys::table)
+                .values(keys.as_slice())
+                .execute(pg)?;
+            let rows: Vec<NewMovementRow<'_>> = rows.iter().map(NewMovementRow::from).collect();
             diesel::insert_into(movements::table)
-                .values(rows)
+                .values(rows.as_slice())
                 .execute(pg)?;
         }
         DbConnection::Sqlite(lite) => {
+            let rows: Vec<NewMovementRow<'_>> = rows.iter().map(NewMovementRow::from).collect();
             for chunk in rows.chunks(INSERT_CHUNK) {
                 diesel::insert_into(movements::table)
                     .values(chunk)
@@ -246,23 +281,31 @@ pub fn insert_rows(conn: &mut DbConnection, rows: &[MovementRow]) -> StoreResult
     Ok(())
 }
 
-/// The movements `principal` recorded under any of `keys`: one probe of the idempotency index
-/// per key, however the table grows. Asked as `client_event_id = ANY($2)`, PostgreSQL has
-/// been seen to read the whole table instead: with the generic plan it keeps
-/// for a prepared statement, made while the table was small, a batch took 2 s at 200,000
-/// movements (BENCHMARKS.md); with plans made for the keys at hand, still a scan, 90 ms.
-/// `LIMIT 1` keeps the planner from flattening the probe into a join it could hash.
+/// The movements `principal` recorded under any of `keys`: one probe of the idempotency key's
+/// index per key, however the table grows, then one of the movement's own partition (the key
+/// holds its `occurred_at`, so the other months are pruned while the statement runs). Asked
+/// as `client_event_id = ANY($2)`, PostgreSQL has been seen to read the whole table instead:
+/// with the generic plan it keeps for a prepared statement, made while the table was small, a
+/// batch took 2 s at 200,000 movements (BENCHMARKS.md); with plans made for the keys at hand,
+/// still a scan, 90 ms. `LIMIT 1` keeps the planner from flattening the probe into a join it
+/// could hash.
 const REPLAYS_PG: &str = "
 SELECT m.* FROM unnest($2::text[]) AS k(client_event_id)
 CROSS JOIN LATERAL (
-    SELECT * FROM movements
+    SELECT movement_id, occurred_at FROM movement_keys
      WHERE principal = $1 AND client_event_id = k.client_event_id
+     LIMIT 1
+) AS mk
+CROSS JOIN LATERAL (
+    SELECT * FROM movements
+     WHERE id = mk.movement_id AND occurred_at = mk.occurred_at
      LIMIT 1
 ) AS m";
 
 /// The movements `principal` recorded before under any of `keys`. Read without a lock: when a
 /// concurrent writer records the same key first, the unique constraint refuses the later
-/// insert, and the service runs that batch again, which then finds the replay here.
+/// insert (of its key, on PostgreSQL), and the service runs that batch again, which then finds
+/// the replay here.
 pub fn replays(
     conn: &mut DbConnection,
     principal: &str,
@@ -516,13 +559,24 @@ pub fn load_timelines(
         .collect())
 }
 
-/// One movement by id.
+/// One movement by id. On PostgreSQL its key gives its `occurred_at`, so that one partition
+/// is read (the others are pruned while the statement runs) rather than probed each in turn.
 pub fn by_id(conn: &mut DbConnection, id: &str) -> StoreResult<Option<MovementRow>> {
-    Ok(movements::table
-        .find(id)
-        .select(MovementRow::as_select())
-        .first(conn)
-        .optional()?)
+    match conn {
+        DbConnection::Pg(pg) => Ok(diesel::sql_query(
+            "SELECT * FROM movements
+              WHERE id = $1
+                AND occurred_at = (SELECT occurred_at FROM movement_keys WHERE movement_id = $1)",
+        )
+        .bind::<diesel::sql_types::Text, _>(id)
+        .get_result::<MovementRow>(pg)
+        .optional()?),
+        DbConnection::Sqlite(lite) => Ok(movements::table
+            .find(id)
+            .select(MovementRow::as_select())
+            .first(lite)
+            .optional()?),
+    }
 }
 
 /// The movements of these ids (those that exist), in no particular order.
@@ -662,4 +716,47 @@ pub fn count_not_recorded_by(conn: &mut DbConnection, recorded_by: &str) -> Stor
         .filter(movements::recorded_by.ne(recorded_by))
         .count()
         .get_result(conn)?)
+}
+
+/// What making the partition of a month found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionMade {
+    /// Made now.
+    Created,
+    /// Made before.
+    Exists,
+    /// Not made: movements of that month lie in the DEFAULT partition already (they would have
+    /// to move, and movements are never deleted). They are read and written there as well as
+    /// anywhere; only that month is not a partition of its own.
+    InDefault,
+}
+
+#[derive(QueryableByName)]
+struct PartitionStatus {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+}
+
+/// Makes the partition of the UTC month that contains `month` (PostgreSQL; answers `None` on
+/// SQLite, whose movements are one table). Safe from several nodes at once; takes no lock when
+/// the partition exists. In its own transaction: making one locks the movements briefly.
+pub fn make_partition(
+    conn: &mut DbConnection,
+    month: NaiveDate,
+) -> StoreResult<Option<PartitionMade>> {
+    let DbConnection::Pg(pg) = conn else {
+        return Ok(None);
+    };
+    let found: PartitionStatus =
+        diesel::sql_query("SELECT crossings_movement_partition($1) AS status")
+            .bind::<diesel::sql_types::Date, _>(month)
+            .get_result(pg)?;
+    match found.status.as_str() {
+        "created" => Ok(Some(PartitionMade::Created)),
+        "exists" => Ok(Some(PartitionMade::Exists)),
+        "in_default" => Ok(Some(PartitionMade::InDefault)),
+        other => Err(StoreError::Other(DieselError::DeserializationError(
+            format!("crossings_movement_partition answered {other:?}").into(),
+        ))),
+    }
 }

@@ -178,6 +178,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    movement_keys (principal, client_event_id) {
+        principal -> Text,
+        client_event_id -> Text,
+        movement_id -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     movements (id) {
         id -> Text,
         principal -> Text,
@@ -321,6 +330,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     movement_count_deltas,
     movement_counts,
+    movement_keys,
     movements,
     poe_systems,
     poes,

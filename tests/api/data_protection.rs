@@ -500,8 +500,10 @@ async fn the_service_signs_its_head_by_itself(backend: Backend) {
         return;
     };
     app.user_token("officer", &["immigration"], &["*"]).await;
+    // The service writes the row, then the file: wait for both.
+    let files_written = || std::fs::read_dir(&files).map_or(0, |d| d.count());
     let mut waited = 0;
-    while app.count("audit_checkpoints") == 0 && waited < 100 {
+    while (app.count("audit_checkpoints") == 0 || files_written() == 0) && waited < 100 {
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
         waited += 1;
     }
@@ -509,8 +511,7 @@ async fn the_service_signs_its_head_by_itself(backend: Backend) {
         app.count("audit_checkpoints") >= 1,
         "no checkpoint within 10 s"
     );
-    let written = std::fs::read_dir(&files).unwrap().count();
-    assert!(written >= 1, "no checkpoint file");
+    assert!(files_written() >= 1, "no checkpoint file within 10 s");
     let key = crossings::service::checkpoints::verifying_key(std::path::Path::new(&format!(
         "{prefix}.pub"
     )))

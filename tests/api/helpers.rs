@@ -318,6 +318,32 @@ pub fn test_database(backend: Backend) -> Option<(TestDatabase, String)> {
     }
 }
 
+/// An empty PostgreSQL database (no migration run), dropped with the guard; `None` when
+/// PostgreSQL is unreachable and not required.
+pub fn empty_pg_database() -> Option<(TestDatabase, String)> {
+    let name = format!("crossings_test_{}", uuid::Uuid::now_v7().simple());
+    let made = PgConnection::establish(&pg_admin_url())
+        .map_err(|e| e.to_string())
+        .and_then(|mut admin| {
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut admin)
+                .map_err(|e| e.to_string())
+        });
+    match made {
+        Ok(_) => Some((
+            TestDatabase::Postgres { name: name.clone() },
+            pg_url_for(&name),
+        )),
+        Err(e) => {
+            assert!(
+                !pg_required(),
+                "PostgreSQL is required (CROSSINGS_REQUIRE_PG) but unusable: {e}"
+            );
+            None
+        }
+    }
+}
+
 /// Starts a server on a fresh database; `None` when the backend is unavailable (see above).
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await

@@ -21,6 +21,7 @@ mod movements;
 mod nodes;
 mod openapi;
 mod operations;
+mod partitions;
 mod poe_systems;
 mod poes;
 mod recording_answers;
