@@ -108,46 +108,8 @@ pub async fn record(
         };
         let batch: Vec<NewMovement> = valid.iter().map(|(_, m)| m.clone()).collect();
         let recorded = record_with_retry(ctx, sender, batch, caller.actor(), registry).await?;
-        // Committed: announce the hits to this process's streams (SQLite; on PostgreSQL the
-        // NOTIFY sent in the transaction reaches every node). Never waits, never fails.
-        if ctx.db.backend() == store::Backend::Sqlite {
-            let hit_ids: Vec<String> = recorded
-                .iter()
-                .flat_map(|o| match o {
-                    Outcome::Created(_, hits) => hits.iter().map(|(id, _)| id.clone()).collect(),
-                    _ => Vec::new(),
-                })
-                .collect();
-            ctx.hits.announce(hit_ids);
-        }
-        for ((i, _), outcome) in valid.iter().zip(recorded) {
-            outcomes[*i] = Some(match outcome {
-                Outcome::Created(recorded, hits) => {
-                    let row = &recorded.row;
-                    metrics::counter!("crossings_movements_recorded_total",
-                        "poe" => row.poe.to_string(), "direction" => row.direction.as_str())
-                    .increment(1);
-                    for (hit_id, alert_id) in &hits {
-                        // Enough for the police to act on; no personal data in the log.
-                        tracing::warn!(
-                            movement_id = %row.id,
-                            hit_id = %hit_id,
-                            alert_id = %alert_id,
-                            poe = %row.poe,
-                            action = row.alert_action.as_deref().unwrap_or(""),
-                            "watchlist hit"
-                        );
-                        metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.to_string())
-                            .increment(1);
-                    }
-                    ItemOutcome::Created(recorded)
-                }
-                Outcome::Duplicate(recorded) => {
-                    metrics::counter!("crossings_movements_duplicate_total").increment(1);
-                    ItemOutcome::Duplicate(recorded)
-                }
-                Outcome::Conflict { existing_id } => ItemOutcome::Conflict { existing_id },
-            });
+        for ((i, _), item) in valid.iter().zip(after_commit(ctx, recorded, "api")) {
+            outcomes[*i] = Some(item);
         }
     }
 
@@ -299,8 +261,17 @@ pub async fn record_forwarded(
             other => break other?,
         }
     };
+    Ok(after_commit(ctx, outcomes, "edge"))
+}
+
+/// What follows a recording transaction's commit: its hits handed to this process's streams
+/// (SQLite; on PostgreSQL the NOTIFY sent in the transaction reaches every node), never
+/// waiting and never failing; the counters and a log line per hit (ids only, enough for the
+/// police to act on); and each outcome as its answer. `via` says how the movements came
+/// (`api`, `edge`).
+fn after_commit(ctx: &Context, recorded: Vec<Outcome>, via: &'static str) -> Vec<ItemOutcome> {
     if ctx.db.backend() == store::Backend::Sqlite {
-        let hit_ids: Vec<String> = outcomes
+        let hit_ids: Vec<String> = recorded
             .iter()
             .flat_map(|o| match o {
                 Outcome::Created(_, hits) => hits.iter().map(|(id, _)| id.clone()).collect(),
@@ -309,17 +280,24 @@ pub async fn record_forwarded(
             .collect();
         ctx.hits.announce(hit_ids);
     }
-    Ok(outcomes
+    recorded
         .into_iter()
-        .map(|o| match o {
+        .map(|outcome| match outcome {
             Outcome::Created(recorded, hits) => {
                 let row = &recorded.row;
                 metrics::counter!("crossings_movements_recorded_total",
                     "poe" => row.poe.to_string(), "direction" => row.direction.as_str())
                 .increment(1);
                 for (hit_id, alert_id) in &hits {
-                    tracing::warn!(movement_id = %row.id, hit_id = %hit_id, alert_id = %alert_id,
-                        poe = %row.poe, "watchlist hit on a movement forwarded by an edge");
+                    tracing::warn!(
+                        movement_id = %row.id,
+                        hit_id = %hit_id,
+                        alert_id = %alert_id,
+                        poe = %row.poe,
+                        action = row.alert_action.as_deref().unwrap_or(""),
+                        via,
+                        "watchlist hit"
+                    );
                     metrics::counter!("crossings_alert_hits_total", "poe" => row.poe.to_string())
                         .increment(1);
                 }
@@ -331,7 +309,7 @@ pub async fn record_forwarded(
             }
             Outcome::Conflict { existing_id } => ItemOutcome::Conflict { existing_id },
         })
-        .collect())
+        .collect()
 }
 
 /// Who is sending a batch.
