@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::traveller::{DocumentNumber, NamedPerson, PersonName, StateCode};
+use super::traveller::{DocumentNumber, NamedPerson, PersonName, StateCode, parse_document};
 use super::validation::ValidationErrors;
 
 /// `POST /travellers/search` as sent.
@@ -76,28 +76,18 @@ impl TravellerQuery {
                 e.push("", "name a document (issuing_state, document_number) or a person (surname, date_of_birth)");
                 None
             }
-            (true, false) => {
-                let state = match &input.issuing_state {
-                    Some(s) => e.take("issuing_state", StateCode::parse(s)),
-                    None => {
-                        e.push("issuing_state", "is required to search by document");
-                        None
-                    }
-                };
-                let number = match &input.document_number {
-                    Some(n) => e.take("document_number", DocumentNumber::parse(n)),
-                    None => {
-                        e.push("document_number", "is required to search by document");
-                        None
-                    }
-                };
-                state.zip(number).map(
-                    |(issuing_state, document_number)| TravellerQuery::Document {
-                        issuing_state,
-                        document_number,
-                    },
-                )
-            }
+            (true, false) => parse_document(
+                input.issuing_state.as_deref(),
+                input.document_number.as_deref(),
+                "is required to search by document",
+                &mut e,
+            )
+            .map(
+                |(issuing_state, document_number)| TravellerQuery::Document {
+                    issuing_state,
+                    document_number,
+                },
+            ),
             (false, true) => {
                 let person = NamedPerson::parse(
                     input.surname.as_deref(),

@@ -299,6 +299,32 @@ impl Vehicle {
     }
 }
 
+/// A document named by its issuing state and number, both required: each fault pushed into
+/// `e` under its field, `missing` the message of an absent one ("is required", "is required
+/// for a document alert", …).
+pub fn parse_document(
+    issuing_state: Option<&str>,
+    document_number: Option<&str>,
+    missing: &str,
+    e: &mut ValidationErrors,
+) -> Option<(StateCode, DocumentNumber)> {
+    let state = match issuing_state {
+        Some(s) => e.take("issuing_state", StateCode::parse(s)),
+        None => {
+            e.push("issuing_state", missing);
+            None
+        }
+    };
+    let number = match document_number {
+        Some(n) => e.take("document_number", DocumentNumber::parse(n)),
+        None => {
+            e.push("document_number", missing);
+            None
+        }
+    };
+    state.zip(number)
+}
+
 /// A person as an alert or a search names them: surname, given names (may be empty) and
 /// date of birth, the three things tolerant matching compares.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 
 use super::names::FoldedName;
-use super::traveller::{DocumentNumber, NamedPerson, PersonName, StateCode, person_key, wire_enum};
+use super::traveller::{
+    DocumentNumber, NamedPerson, PersonName, StateCode, parse_document, person_key, wire_enum,
+};
 use super::validation::ValidationErrors;
 
 wire_enum! {
@@ -278,28 +280,16 @@ impl NewAlert {
                 e.push("", "name a document (issuing_state, document_number) or a person (surname, given_names, date_of_birth)");
                 None
             }
-            (true, false) => {
-                let state = match &input.issuing_state {
-                    Some(s) => e.take("issuing_state", StateCode::parse(s)),
-                    None => {
-                        e.push("issuing_state", "is required for a document alert");
-                        None
-                    }
-                };
-                let number = match &input.document_number {
-                    Some(n) => e.take("document_number", DocumentNumber::parse(n)),
-                    None => {
-                        e.push("document_number", "is required for a document alert");
-                        None
-                    }
-                };
-                state
-                    .zip(number)
-                    .map(|(issuing_state, document_number)| Subject::Document {
-                        issuing_state,
-                        document_number,
-                    })
-            }
+            (true, false) => parse_document(
+                input.issuing_state.as_deref(),
+                input.document_number.as_deref(),
+                "is required for a document alert",
+                &mut e,
+            )
+            .map(|(issuing_state, document_number)| Subject::Document {
+                issuing_state,
+                document_number,
+            }),
             (false, true) => NamedPerson::parse(
                 input.surname.as_deref(),
                 input.given_names.as_deref(),

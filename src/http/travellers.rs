@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::domain::search::{SearchInput, TravellerQuery};
 use crate::domain::stays::overstayed;
 use crate::domain::time::{local_time, local_today};
-use crate::domain::traveller::{DocumentNumber, StateCode};
+use crate::domain::traveller::parse_document;
 use crate::domain::validation::ValidationErrors;
 use crate::error::Result;
 use crate::service::{Caller, travellers as service};
@@ -103,23 +103,14 @@ pub async fn history(
     ApiQuery(q): ApiQuery<HistoryQuery>,
 ) -> Result<web::Json<History>> {
     let mut e = ValidationErrors::default();
-    let issuing_state = match &q.issuing_state {
-        Some(s) => e.take("issuing_state", StateCode::parse(s)),
-        None => {
-            e.push("issuing_state", "is required");
-            None
-        }
-    };
-    let number = match &q.document_number {
-        Some(n) => e.take("document_number", DocumentNumber::parse(n)),
-        None => {
-            e.push("document_number", "is required");
-            None
-        }
-    };
+    let document = parse_document(
+        q.issuing_state.as_deref(),
+        q.document_number.as_deref(),
+        "is required",
+        &mut e,
+    );
     let reason = e.take("", service::lookup_reason(&caller, q.reason.as_deref()));
-    let (Some(issuing_state), Some(number), Some(reason), true) =
-        (issuing_state, number, reason, e.is_empty())
+    let (Some((issuing_state, number)), Some(reason), true) = (document, reason, e.is_empty())
     else {
         return Err(e.into());
     };
@@ -318,20 +309,12 @@ pub async fn report(
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<actix_web::HttpResponse> {
     let mut e = ValidationErrors::default();
-    let issuing_state = match &q.issuing_state {
-        Some(s) => e.take("issuing_state", StateCode::parse(s)),
-        None => {
-            e.push("issuing_state", "is required");
-            None
-        }
-    };
-    let number = match &q.document_number {
-        Some(n) => e.take("document_number", DocumentNumber::parse(n)),
-        None => {
-            e.push("document_number", "is required");
-            None
-        }
-    };
+    let document = parse_document(
+        q.issuing_state.as_deref(),
+        q.document_number.as_deref(),
+        "is required",
+        &mut e,
+    );
     let reason = e.take("", service::lookup_reason(&caller, q.reason.as_deref()));
     let html = match q.format.as_deref() {
         Some("html") => true,
@@ -346,8 +329,7 @@ pub async fn report(
             .and_then(|a| a.to_str().ok())
             .is_some_and(|a| a.contains("text/html")),
     };
-    let (Some(issuing_state), Some(number), Some(reason), true) =
-        (issuing_state, number, reason, e.is_empty())
+    let (Some((issuing_state, number)), Some(reason), true) = (document, reason, e.is_empty())
     else {
         return Err(e.into());
     };
