@@ -139,6 +139,31 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// A new machine credential (a POE system's, an edge's): the client id, `{prefix}-` and 8 random
+/// hex digits; the secret, to be shown once; and the secret's hash, the only thing stored.
+pub struct ClientCredential {
+    /// Public name of the client.
+    pub client_id: String,
+    /// Shown once.
+    pub secret: String,
+    /// [`secret_hash`] of the secret.
+    pub secret_hash: String,
+}
+
+impl ClientCredential {
+    /// A fresh credential whose client id starts with `prefix`.
+    pub fn new(prefix: &str) -> Self {
+        let mut suffix = [0u8; 4];
+        rand::fill(&mut suffix);
+        let secret = random_secret();
+        Self {
+            client_id: format!("{prefix}-{}", hex::encode(suffix)),
+            secret_hash: secret_hash(&secret),
+            secret,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::movements::{self, Given, ItemOutcome, Sender};
 use super::{Client, Context};
 use crate::auth::IssuedTokens;
-use crate::auth::tokens::{random_secret, secret_hash};
+use crate::auth::tokens::{ClientCredential, secret_hash};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::edge::{
     ForwardedAnswer, ForwardedBatch, ForwardedMovement, ForwardedResult, ForwardedVoid,
@@ -82,18 +82,13 @@ pub async fn register(
     poe: PoeCode,
     label: String,
 ) -> Result<EdgeCredentials> {
-    let secret = random_secret();
-    let mut suffix = [0u8; 4];
-    rand::fill(&mut suffix);
+    let credential = ClientCredential::new(&format!("edge-{}", poe.as_str().to_ascii_lowercase()));
+    let secret = credential.secret;
     let now = time::now();
     let row = EdgeRow {
         id: uuid::Uuid::now_v7().to_string(),
-        client_id: format!(
-            "edge-{}-{}",
-            poe.as_str().to_ascii_lowercase(),
-            hex::encode(suffix)
-        ),
-        secret_hash: secret_hash(&secret),
+        client_id: credential.client_id,
+        secret_hash: credential.secret_hash,
         poe: poe.as_str().to_owned(),
         label,
         created_at: now,

@@ -1,7 +1,7 @@
 //! Registering, listing and revoking automated POE systems, for the API and the command line.
 
 use super::Context;
-use crate::auth::tokens::{random_secret, secret_hash};
+use crate::auth::tokens::ClientCredential;
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::poe::PoeCode;
 use crate::domain::time;
@@ -34,18 +34,13 @@ pub async fn register(
     poe: PoeCode,
     label: String,
 ) -> Result<PoeSystemCredentials> {
-    let secret = random_secret();
-    let mut suffix = [0u8; 4];
-    rand::fill(&mut suffix);
+    let credential = ClientCredential::new(&poe.as_str().to_ascii_lowercase());
+    let secret = credential.secret;
     let now = time::now();
     let row = PoeSystemRow {
         id: uuid::Uuid::now_v7().to_string(),
-        client_id: format!(
-            "{}-{}",
-            poe.as_str().to_ascii_lowercase(),
-            hex::encode(suffix)
-        ),
-        secret_hash: secret_hash(&secret),
+        client_id: credential.client_id,
+        secret_hash: credential.secret_hash,
         poe: poe.as_str().to_owned(),
         label,
         created_at: now,
