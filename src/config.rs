@@ -258,6 +258,9 @@ pub struct EdgeSettings {
     pub forward_batch: usize,
     /// Seconds an HTTP request to HQ may take before it is given up (and retried).
     pub request_timeout_secs: u64,
+    /// Milliseconds an officer's request at the edge waits for HQ (a traveller's history, a
+    /// password change) before the edge answers alone.
+    pub officer_timeout_ms: u64,
 }
 
 impl Default for EdgeSettings {
@@ -269,6 +272,7 @@ impl Default for EdgeSettings {
             sync_interval_secs: 10,
             forward_batch: 500,
             request_timeout_secs: 30,
+            officer_timeout_ms: 3000,
         }
     }
 }
@@ -566,6 +570,9 @@ impl Settings {
             }
             if self.edge.request_timeout_secs == 0 {
                 return invalid("edge.request_timeout_secs", "must be at least 1");
+            }
+            if !(100..=60_000).contains(&self.edge.officer_timeout_ms) {
+                return invalid("edge.officer_timeout_ms", "must be 100 to 60000");
             }
         }
         if self.alerts.stream_heartbeat_secs == 0 {

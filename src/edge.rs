@@ -13,149 +13,27 @@
 //!
 //! Recording never waits for either: officers are answered from the local database.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::ExposeSecret;
-use tokio::sync::Mutex;
-
-use crate::domain::edge::{ForwardedAnswer, ForwardedBatch, ForwardedMovement, SyncPackage};
+use crate::domain::edge::{ForwardedAnswer, ForwardedBatch, ForwardedMovement};
+use crate::hq::{Hq, HqError};
 use crate::service::{Context, edges};
 
-/// Why a call to HQ did not succeed.
-#[derive(Debug, thiserror::Error)]
-enum LinkError {
-    /// No answer (down, cut, timed out).
-    #[error("HQ did not answer: {0}")]
-    Unreachable(String),
-    /// HQ refused the credential.
-    #[error("HQ refused the edge credential ({0})")]
-    Refused(u16),
-    /// HQ answered with an error.
-    #[error("HQ answered {0}: {1}")]
-    Status(u16, String),
-    /// This node's own database.
-    #[error("local: {0}")]
-    Local(String),
-}
-
-impl From<crate::error::Error> for LinkError {
-    fn from(e: crate::error::Error) -> Self {
-        Self::Local(e.chain())
-    }
-}
-
-/// The edge's HTTP client and token.
-struct Link {
-    http: reqwest::Client,
-    base: String,
-    client_id: String,
-    client_secret: secrecy::SecretString,
-    token: Mutex<Option<String>>,
-}
-
-impl Link {
-    fn url(&self, path: &str) -> String {
-        format!("{}/api/v1{path}", self.base)
-    }
-
-    async fn token(&self, renew: bool) -> Result<String, LinkError> {
-        let mut held = self.token.lock().await;
-        if let (false, Some(t)) = (renew, held.as_ref()) {
-            return Ok(t.clone());
-        }
-        let answer = self
-            .http
-            .post(self.url("/auth/token"))
-            .json(&serde_json::json!({
-                "client_id": self.client_id,
-                "client_secret": self.client_secret.expose_secret(),
-            }))
-            .send()
-            .await
-            .map_err(|e| LinkError::Unreachable(e.to_string()))?;
-        let status = answer.status().as_u16();
-        if status == 401 || status == 403 {
-            return Err(LinkError::Refused(status));
-        }
-        if status != 200 {
-            return Err(LinkError::Status(status, "POST /auth/token".to_owned()));
-        }
-        let body: serde_json::Value = answer
-            .json()
-            .await
-            .map_err(|e| LinkError::Unreachable(e.to_string()))?;
-        let token = body["access_token"]
-            .as_str()
-            .ok_or_else(|| LinkError::Status(status, "no access_token".to_owned()))?
-            .to_owned();
-        *held = Some(token.clone());
-        Ok(token)
-    }
-
-    /// Sends a request with the token, renewing it once when HQ says it expired.
-    async fn send<T: serde::de::DeserializeOwned>(
-        &self,
-        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
-    ) -> Result<T, LinkError> {
-        let mut renew = false;
-        loop {
-            let token = self.token(renew).await?;
-            let answer = build(&self.http, &token)
-                .send()
-                .await
-                .map_err(|e| LinkError::Unreachable(e.to_string()))?;
-            let status = answer.status().as_u16();
-            if status == 401 && !renew {
-                renew = true;
-                continue;
-            }
-            if status == 401 || status == 403 {
-                return Err(LinkError::Refused(status));
-            }
-            if status != 200 {
-                let text = answer.text().await.unwrap_or_default();
-                return Err(LinkError::Status(status, crate::telemetry::clip(&text)));
-            }
-            return answer
-                .json()
-                .await
-                .map_err(|e| LinkError::Unreachable(e.to_string()));
-        }
-    }
-}
-
-/// Starts the sync and forward tasks on the current runtime.
+/// Starts the sync and forward tasks on the current runtime (a node that is not an edge has
+/// nothing to start).
 pub fn start(ctx: Context) {
-    let settings = &ctx.settings.edge;
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(settings.request_timeout_secs))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-    {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::error!(error = %e, "edge: cannot build an HTTP client; not linking to HQ");
-            return;
-        }
+    let Some(node) = ctx.edge.clone() else {
+        return;
     };
-    let link = Arc::new(Link {
-        http,
-        base: settings.hq_url.trim().trim_end_matches('/').to_owned(),
-        client_id: settings.client_id.clone(),
-        client_secret: settings.client_secret.clone(),
-        token: Mutex::new(None),
-    });
-    tracing::info!(hq = %link.base, client_id = %link.client_id, "edge: linking to HQ");
-    actix_web::rt::spawn(sync_forever(ctx.clone(), link.clone()));
-    actix_web::rt::spawn(forward_forever(ctx, link));
+    tracing::info!(hq = %node.hq.base(), client_id = %node.hq.client_id(), "edge: linking to HQ");
+    actix_web::rt::spawn(sync_forever(ctx.clone(), node.clone()));
+    actix_web::rt::spawn(forward_forever(ctx, node));
 }
 
-async fn sync_forever(ctx: Context, link: Arc<Link>) {
+async fn sync_forever(ctx: Context, node: std::sync::Arc<edges::EdgeNode>) {
     let interval = Duration::from_secs(ctx.settings.edge.sync_interval_secs);
     loop {
-        match sync_once(&ctx, &link).await {
+        match sync_once(&ctx, &node.hq).await {
             Ok(more) => {
                 note(&ctx, true).await;
                 if more {
@@ -164,7 +42,7 @@ async fn sync_forever(ctx: Context, link: Arc<Link>) {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "edge: sync with HQ failed; working offline");
-                if !matches!(e, LinkError::Local(_)) {
+                if !matches!(e, HqError::Local(_)) {
                     note(&ctx, false).await;
                 }
             }
@@ -180,17 +58,10 @@ async fn note(ctx: &Context, reachable: bool) {
 }
 
 /// One pull; answers whether more watchlist changes wait.
-async fn sync_once(ctx: &Context, link: &Link) -> Result<bool, LinkError> {
+async fn sync_once(ctx: &Context, hq: &Hq) -> Result<bool, HqError> {
     let since = edges::watchlist_seq(ctx).await?;
     let (_, backlog) = edges::outbox(ctx, 0).await?;
-    let url = link.url("/edge/sync");
-    let package: SyncPackage = link
-        .send(|http, token| {
-            http.get(&url)
-                .bearer_auth(token)
-                .query(&[("since", since), ("backlog", backlog)])
-        })
-        .await?;
+    let package = hq.sync(since, backlog).await?;
     let more = package.watchlist_more;
     let (accounts, alerts) = (package.accounts.len(), package.alerts.len());
     edges::apply_sync(ctx, package).await?;
@@ -201,10 +72,10 @@ async fn sync_once(ctx: &Context, link: &Link) -> Result<bool, LinkError> {
     Ok(more)
 }
 
-async fn forward_forever(ctx: Context, link: Arc<Link>) {
+async fn forward_forever(ctx: Context, node: std::sync::Arc<edges::EdgeNode>) {
     let mut backoff = Duration::from_millis(500);
     loop {
-        match forward_once(&ctx, &link).await {
+        match forward_once(&ctx, &node.hq).await {
             Ok(0) => {
                 backoff = Duration::from_millis(500);
                 actix_web::rt::time::sleep(Duration::from_millis(200)).await;
@@ -212,7 +83,7 @@ async fn forward_forever(ctx: Context, link: Arc<Link>) {
             Ok(_) => backoff = Duration::from_millis(500),
             Err(e) => {
                 tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "edge: forwarding to HQ failed; the backlog waits");
-                if !matches!(e, LinkError::Local(_)) {
+                if !matches!(e, HqError::Local(_)) {
                     note(&ctx, false).await;
                 }
                 actix_web::rt::time::sleep(backoff).await;
@@ -223,7 +94,7 @@ async fn forward_forever(ctx: Context, link: Arc<Link>) {
 }
 
 /// Forwards one batch of movements and voids; answers how many HQ answered for.
-async fn forward_once(ctx: &Context, link: &Link) -> Result<usize, LinkError> {
+async fn forward_once(ctx: &Context, hq: &Hq) -> Result<usize, HqError> {
     let limit = i64::try_from(ctx.settings.edge.forward_batch).unwrap_or(500);
     let (waiting, backlog) = edges::outbox(ctx, limit).await?;
     let voids = edges::void_outbox(ctx, limit).await?;
@@ -233,8 +104,8 @@ async fn forward_once(ctx: &Context, link: &Link) -> Result<usize, LinkError> {
     }
     let mut rejected: Vec<(String, String)> = Vec::new();
     let mut items: Vec<ForwardedMovement> = Vec::with_capacity(waiting.len());
-    for (_, row) in &waiting {
-        match edges::forwarded(row) {
+    for (_, row, hits) in &waiting {
+        match edges::forwarded(row, hits) {
             Some(item) => items.push(item),
             None => rejected.push((
                 row.id.clone(),
@@ -250,12 +121,9 @@ async fn forward_once(ctx: &Context, link: &Link) -> Result<usize, LinkError> {
             voids,
             backlog: Some(backlog - waiting.len() as i64),
         };
-        let url = link.url("/edge/movements");
-        let answer: ForwardedAnswer = link
-            .send(|http, token| http.post(&url).bearer_auth(token).json(&batch))
-            .await?;
+        let answer: ForwardedAnswer = hq.forward(&batch).await?;
         if answer.results.len() != sent || answer.void_results.len() != sent_voids {
-            return Err(LinkError::Status(
+            return Err(HqError::Status(
                 200,
                 format!(
                     "{} results for {sent} movements, {} for {sent_voids} voids",
@@ -280,7 +148,7 @@ async fn forward_once(ctx: &Context, link: &Link) -> Result<usize, LinkError> {
             void_answers.push((r.id, r.status, r.reason.unwrap_or_default()));
         }
     }
-    if let Some(&(upto, _)) = waiting.last() {
+    if let Some(&(upto, _, _)) = waiting.last() {
         edges::mark_forwarded(ctx, upto, rejected).await?;
     }
     edges::mark_voids_sent(ctx, void_answers).await?;

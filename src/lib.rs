@@ -13,6 +13,7 @@ pub mod config;
 pub mod domain;
 pub mod edge;
 pub mod error;
+pub mod hq;
 pub mod http;
 pub mod net;
 pub mod service;

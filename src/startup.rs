@@ -124,7 +124,11 @@ pub async fn prepare(settings: Settings) -> Result<Arc<AppState>, StartupError> 
         group_commit: None,
         stats_slots: Arc::new(tokio::sync::Semaphore::new(stats_slots)),
         replica,
+        edge: None,
     };
+    if ctx.settings.edge.enabled() {
+        ctx.edge = Some(service::edges::EdgeNode::start(&ctx).await?);
+    }
     if ctx.settings.ingest.group_commit_max > 1 {
         let group_commit =
             service::group_commit::GroupCommit::start(ctx.clone(), &ctx.settings.ingest)?;

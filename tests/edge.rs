@@ -962,6 +962,331 @@ async fn a_link_that_cuts_requests_and_loses_answers_still_delivers_each_movemen
     );
 }
 
+#[actix_web::test]
+async fn a_hit_made_at_the_edge_reaches_hq_under_its_id_even_for_an_alert_removed_there_meanwhile()
+{
+    let Some(w) = world().await else { return };
+    let proxy = CuttingProxy::start(w.hq.port);
+    let edge = Edge::start(
+        w.dir.path(),
+        &format!("http://127.0.0.1:{}", proxy.port),
+        &w.creds,
+    );
+    let token = officer_at_edge(&w.client, &edge).await;
+    let mut alerts = Vec::new();
+    for number in ["KEPT1", "LIFTED1"] {
+        let (s, alert) = post(
+            &w.client,
+            format!("{}/api/v1/watchlist", w.hq.base()),
+            Some(&w.police),
+            &json!({"issuing_state": "ZAF", "document_number": number, "category": "wanted",
+                    "action": "refer_to_police", "reason": "warrant 14/2026"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{alert}");
+        alerts.push(alert["id"].as_str().unwrap().to_owned());
+    }
+    let created = chrono::Utc::now();
+    eventually(
+        Duration::from_secs(20),
+        "the edge holds both alerts",
+        || {
+            let (client, edge, token) = (w.client.clone(), &edge, token.clone());
+            async move {
+                edge_status(&client, edge, &token).await["last_sync"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|t| t > created + chrono::Duration::seconds(1))
+            }
+        },
+    )
+    .await;
+
+    // The link goes down; meanwhile the police lift one alert at HQ.
+    proxy.set(CUT_REQUEST);
+    let r = w
+        .client
+        .delete(format!("{}/api/v1/watchlist/{}", w.hq.base(), alerts[1]))
+        .bearer_auth(&w.police)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let mut shown = Vec::new();
+    for (key, number) in [("edge-hit-1", "KEPT1"), ("edge-hit-2", "LIFTED1")] {
+        let (s, a) = post(
+            &w.client,
+            format!("{}/api/v1/movements", edge.base()),
+            Some(&token),
+            &movement(key, POST, "entry", &minutes_ago(2), number),
+        )
+        .await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["alert"]["action"], "refer_to_police", "{a}");
+        shown.push((
+            a["id"].as_str().unwrap().to_owned(),
+            a["alert"]["hit_id"].as_str().unwrap().to_owned(),
+        ));
+    }
+
+    proxy.set(PASS);
+    eventually(Duration::from_secs(60), "both movements reach HQ", || {
+        let n = at_hq(&w.hq, "edge-hit").0;
+        async move { n == 2 }
+    })
+    .await;
+    for (i, (movement_id, hit_id)) in shown.iter().enumerate() {
+        assert_eq!(
+            w.hq.count(&format!(
+                "SELECT count(*) AS n FROM alert_hits WHERE movement_id = '{movement_id}'"
+            )),
+            1,
+            "one hit on the movement at HQ, not one from the edge and one of HQ's own"
+        );
+        assert_eq!(
+            w.hq.count(&format!(
+                "SELECT count(*) AS n FROM alert_hits WHERE id = '{hit_id}' \
+                 AND movement_id = '{movement_id}' AND alert_id = '{}' AND action = 'refer_to_police'",
+                alerts[i]
+            )),
+            1,
+            "HQ keeps the hit the officer was shown, under its id (alert {i})"
+        );
+    }
+    // The police see the lifted alert's hit as any other, and the movement carries its action.
+    let (s, hits) = get(
+        &w.client,
+        format!("{}/api/v1/alert-hits", w.hq.base()),
+        &w.police,
+    )
+    .await;
+    assert_eq!(s, 200, "{hits}");
+    let listed: Vec<&str> = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["id"].as_str())
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .all(|(_, hit_id)| listed.contains(&hit_id.as_str())),
+        "{hits}"
+    );
+    let (s, m) = get(
+        &w.client,
+        format!("{}/api/v1/movements/{}", w.hq.base(), shown[1].0),
+        &w.police,
+    )
+    .await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(m["alert"]["hit_id"], shown[1].1.as_str(), "{m}");
+}
+
+/// Signs `user` in at HQ.
+async fn at_hq_as(w: &World, user: &str, password: &str) -> String {
+    let (s, a) = login(&w.client, &w.hq.base(), user, password).await;
+    assert_eq!(s, 200, "{a}");
+    a["access_token"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn a_travellers_history_at_the_edge_merges_hqs_and_says_partial_when_hq_is_away() {
+    let Some(mut w) = world().await else { return };
+    let edge = Edge::start(w.dir.path(), &w.hq.base(), &w.creds);
+    let token = officer_at_edge(&w.client, &edge).await;
+    // An entry recorded at HQ (another terminal, months of records the edge never held).
+    let at_hq_token = at_hq_as(&w, "thabo", OFFICER_PASSWORD).await;
+    let (s, entry) = post(
+        &w.client,
+        format!("{}/api/v1/movements", w.hq.base()),
+        Some(&at_hq_token),
+        &movement("hq-entry", POST, "entry", &minutes_ago(600), "TRAV1"),
+    )
+    .await;
+    assert_eq!(s, 201, "{entry}");
+    // Its exit at the edge.
+    let (s, exit) = post(
+        &w.client,
+        format!("{}/api/v1/movements", edge.base()),
+        Some(&token),
+        &movement("edge-exit", POST, "exit", &minutes_ago(5), "TRAV1"),
+    )
+    .await;
+    assert_eq!(s, 201, "{exit}");
+    let history = |token: String| {
+        let (client, base) = (w.client.clone(), edge.base());
+        async move {
+            get(
+                &client,
+                format!("{base}/api/v1/travellers/history?issuing_state=ZAF&document_number=TRAV1"),
+                &token,
+            )
+            .await
+        }
+    };
+    let ids = |h: &Value| -> Vec<String> {
+        h["movements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (s, h) = history(token.clone()).await;
+    assert_eq!(s, 200, "{h}");
+    assert_eq!(h["partial"], false, "{h}");
+    assert_eq!(
+        ids(&h),
+        vec![
+            entry["id"].as_str().unwrap().to_owned(),
+            exit["id"].as_str().unwrap().to_owned()
+        ],
+        "HQ's entry and the edge's exit, each once, oldest first: {h}"
+    );
+    // The search the terminal makes merges the same way.
+    let (s, found) = post(
+        &w.client,
+        format!("{}/api/v1/travellers/search", edge.base()),
+        Some(&token),
+        &json!({"issuing_state": "ZAF", "document_number": "TRAV1"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(found["partial"], false, "{found}");
+    assert_eq!(ids(&found["documents"][0]), ids(&h), "{found}");
+    // HQ audited the reads under the officer's name.
+    assert!(
+        w.hq.count(
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'traveller.search' \
+             AND actor = 'thabo' AND object = 'document:ZAF/TRAV1'"
+        ) >= 2
+    );
+
+    // HQ away: the post's own records, marked partial, answered without waiting long.
+    w.hq.stop();
+    let started = Instant::now();
+    let (s, h) = history(token.clone()).await;
+    assert_eq!(s, 200, "{h}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the edge answered alone after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(h["partial"], true, "{h}");
+    assert_eq!(
+        ids(&h),
+        vec![exit["id"].as_str().unwrap().to_owned()],
+        "{h}"
+    );
+    let (s, found) = post(
+        &w.client,
+        format!("{}/api/v1/travellers/search", edge.base()),
+        Some(&token),
+        &json!({"surname": "dlamini", "given_names": "Sipho", "date_of_birth": "1988-03-14"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(found["partial"], true, "{found}");
+}
+
+#[actix_web::test]
+async fn a_password_changed_at_the_edge_is_made_at_hq_and_refused_while_hq_is_away() {
+    let Some(mut w) = world().await else { return };
+    let edge = Edge::start(w.dir.path(), &w.hq.base(), &w.creds);
+    let token = officer_at_edge(&w.client, &edge).await;
+    let renewed = "Sehlabathebe-winter-2026";
+    let (s, a) = post(
+        &w.client,
+        format!("{}/api/v1/auth/password", edge.base()),
+        Some(&token),
+        &json!({"current_password": OFFICER_PASSWORD, "new_password": renewed}),
+    )
+    .await;
+    assert_eq!(s, 204, "{a}");
+    assert_eq!(
+        login(&w.client, &w.hq.base(), "thabo", renewed).await.0,
+        200
+    );
+    assert_eq!(
+        login(&w.client, &w.hq.base(), "thabo", OFFICER_PASSWORD)
+            .await
+            .0,
+        401
+    );
+    // Syncs later, the edge still takes the new password (HQ's hash of it came down).
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    let (s, again) = login(&w.client, &edge.base(), "thabo", renewed).await;
+    assert_eq!(s, 200, "{again}");
+    let token = again["access_token"].as_str().unwrap().to_owned();
+    // HQ's policy is HQ's answer.
+    let (s, a) = post(
+        &w.client,
+        format!("{}/api/v1/auth/password", edge.base()),
+        Some(&token),
+        &json!({"current_password": renewed, "new_password": "password"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{a}");
+
+    // HQ away: refused with 503, and the password stays as it was, here and at HQ.
+    w.hq.stop();
+    let (s, a) = post(
+        &w.client,
+        format!("{}/api/v1/auth/password", edge.base()),
+        Some(&token),
+        &json!({"current_password": renewed, "new_password": "Qacha-spring-2027-x"}),
+    )
+    .await;
+    assert_eq!(s, 503, "{a}");
+    assert_eq!(
+        login(&w.client, &edge.base(), "thabo", renewed).await.0,
+        200
+    );
+    w.hq.restart();
+    assert_eq!(
+        login(&w.client, &w.hq.base(), "thabo", renewed).await.0,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn an_edge_records_only_its_own_posts_movements() {
+    let Some(w) = world().await else { return };
+    // The officer is posted at two posts; the edge is one of them.
+    let r = w
+        .client
+        .patch(format!("{}/api/v1/users/{}", w.hq.base(), w.officer_id))
+        .bearer_auth(&w.admin)
+        .json(&json!({"poes": [POST, "MSU"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let edge = Edge::start(w.dir.path(), &w.hq.base(), &w.creds);
+    let token = officer_at_edge(&w.client, &edge).await;
+    let (s, a) = post(
+        &w.client,
+        format!("{}/api/v1/movements", edge.base()),
+        Some(&token),
+        &movement("elsewhere-1", "MSU", "entry", &minutes_ago(2), "AWAY1"),
+    )
+    .await;
+    assert_eq!(s, 422, "{a}");
+    assert!(a.to_string().contains("SNP"), "{a}");
+    let (s, a) = post(
+        &w.client,
+        format!("{}/api/v1/movements", edge.base()),
+        Some(&token),
+        &movement("here-1", POST, "entry", &minutes_ago(2), "HERE1"),
+    )
+    .await;
+    assert_eq!(s, 201, "{a}");
+    let st = edge_status(&w.client, &edge, &token).await;
+    assert_eq!(st["rejected"], json!([]), "{st}");
+}
+
 /// One movement recorded at the edge, timed from the officer's side.
 async fn timed_single(client: &reqwest::Client, edge: &Edge, token: &str, key: &str) -> Duration {
     let body = movement(key, POST, "exit", &minutes_ago(1), &key.to_uppercase());

@@ -1,13 +1,13 @@
 //! What a traveller search asks for: one document, or a person by name and date of birth.
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::traveller::{DocumentNumber, NamedPerson, PersonName, StateCode, parse_document};
 use super::validation::ValidationErrors;
 
 /// `POST /travellers/search` as sent.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchInput {
     /// By document: issuing state (with `document_number`; not with the person's fields).
@@ -113,6 +113,35 @@ impl TravellerQuery {
             _ => Err(e),
         }
     }
+
+    /// The search as it is sent (to HQ, from an edge), with `reason`: it parses back to
+    /// itself.
+    pub fn to_input(&self, reason: Option<String>) -> SearchInput {
+        match self {
+            TravellerQuery::Document {
+                issuing_state,
+                document_number,
+            } => SearchInput {
+                issuing_state: Some(issuing_state.to_string()),
+                document_number: Some(document_number.as_str().to_owned()),
+                reason,
+                ..SearchInput::default()
+            },
+            TravellerQuery::Person {
+                surname,
+                given_names,
+                date_of_birth,
+                nationality,
+            } => SearchInput {
+                surname: Some(surname.as_str().to_owned()),
+                given_names: Some(given_names.as_str().to_owned()).filter(|g| !g.is_empty()),
+                date_of_birth: Some(date_of_birth.format("%Y-%m-%d").to_string()),
+                nationality: nationality.as_ref().map(ToString::to_string),
+                reason,
+                ..SearchInput::default()
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -121,6 +150,22 @@ mod tests {
 
     fn input(v: serde_json::Value) -> SearchInput {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_search_sent_on_parses_back_to_itself() {
+        for v in [
+            serde_json::json!({"issuing_state": "zaf", "document_number": "a 12"}),
+            serde_json::json!({"surname": "Mokoena", "given_names": "Thabo Lerato", "date_of_birth": "1990-02-03", "nationality": "LSO"}),
+            serde_json::json!({"surname": "Mokoena", "date_of_birth": "1990-02-03"}),
+        ] {
+            let query = TravellerQuery::parse(&input(v)).unwrap();
+            let sent = query.to_input(Some("a reason".to_owned()));
+            let again = serde_json::from_value::<SearchInput>(serde_json::to_value(&sent).unwrap())
+                .unwrap();
+            assert_eq!(TravellerQuery::parse(&again).unwrap(), query);
+            assert_eq!(again.reason.as_deref(), Some("a reason"));
+        }
     }
 
     #[test]

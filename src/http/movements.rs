@@ -20,7 +20,7 @@ use crate::service::movements::{self as service, ItemOutcome, ListQuery as Query
 use crate::store::movements::MovementRow;
 
 /// The traveller of a recorded movement.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TravellerView {
     /// Document type.
     pub document_type: String,
@@ -41,7 +41,7 @@ pub struct TravellerView {
 }
 
 /// The vehicle of a recorded movement.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VehicleView {
     /// Registration.
     pub registration: String,
@@ -54,7 +54,7 @@ pub struct VehicleView {
 /// What the watchlist asks of the official: the hit, the action with its fixed instruction,
 /// and the category; never the police's reason. (Named apart from the police's view of an
 /// alert, `watchlist::AlertView`.) LRA never sees it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = MovementAlert)]
 pub struct AlertView {
     /// The hit (of the most urgent matching alert), for the police to acknowledge.
@@ -83,7 +83,7 @@ impl From<OfficerAlert> for AlertView {
 /// What the answer to recording a visitor's crossing says of the stay: an entry of a
 /// non-citizen gives `permitted_until`; an exit that closes a visit gives `entered_at`,
 /// `entered_poe`, `days`, `overstayed` and the visit's `permitted_until`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(as = MovementStay)]
 pub struct StayView {
     /// The last authorised day of the stay (the permit given, else the default for the
@@ -133,7 +133,7 @@ impl From<StayNote> for StayView {
 }
 
 /// A recorded movement.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MovementView {
     /// Server-assigned id (UUIDv7).
     pub id: String,

@@ -37,7 +37,7 @@ pub struct HistoryQuery {
 }
 
 /// A stay (visitor) or trip (citizen) of the document.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StayView {
     /// `visit` (a non-citizen in Lesotho) or `trip` (a citizen abroad).
     pub kind: String,
@@ -82,7 +82,7 @@ impl StayView {
 }
 
 /// A document's history.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct History {
     /// Issuing state.
     pub issuing_state: String,
@@ -92,6 +92,10 @@ pub struct History {
     pub movements: Vec<MovementView>,
     /// Stays (visitors) or trips abroad (citizens), oldest first.
     pub stays: Vec<StayView>,
+    /// At an edge whose HQ did not answer: only this post's own records are shown. (At HQ,
+    /// and at an edge that merged HQ's records, false.)
+    #[serde(default)]
+    pub partial: bool,
 }
 
 /// Every movement of one document, oldest first, at every POE.
@@ -114,7 +118,7 @@ pub async fn history(
     else {
         return Err(e.into());
     };
-    let found = service::history(
+    let (found, hq) = service::history(
         &state.ctx,
         &caller,
         issuing_state.clone(),
@@ -122,7 +126,93 @@ pub async fn history(
         reason,
     )
     .await?;
-    Ok(web::Json(History::of(found, local_today())))
+    let here = History::of(found, local_today());
+    let (mut documents, partial) = with_hq(vec![here], hq);
+    let mut history = match documents.iter().position(|d| {
+        d.issuing_state == issuing_state.as_str() && d.document_number == number.as_str()
+    }) {
+        Some(i) => documents.swap_remove(i),
+        None => History {
+            issuing_state: issuing_state.to_string(),
+            document_number: number.as_str().to_owned(),
+            movements: Vec::new(),
+            stays: Vec::new(),
+            partial,
+        },
+    };
+    history.partial = partial;
+    Ok(web::Json(history))
+}
+
+/// At an edge, the post's own documents merged with HQ's answer, and whether the result is
+/// partial (HQ did not answer). Per document, movements are joined by id (the post's copy wins:
+/// a void made here may not have reached HQ yet), oldest first; stays are HQ's, with the
+/// post's where HQ has none for the same opening movement or the post's has closed it;
+/// documents are ordered by their latest movement, newest first, at most
+/// [`service::MAX_DOCUMENTS`].
+fn with_hq(here: Vec<History>, hq: service::FromHq) -> (Vec<History>, bool) {
+    let answer = match hq {
+        service::FromHq::NotAnEdge => return (here, false),
+        service::FromHq::Unanswered => {
+            let mut here = here;
+            for d in &mut here {
+                d.partial = true;
+            }
+            return (here, true);
+        }
+        service::FromHq::Answered(answer) => answer,
+    };
+    let theirs = match serde_json::from_value::<SearchResult>(answer) {
+        Ok(r) => r.documents,
+        Err(e) => {
+            tracing::warn!(error = %e, "edge: HQ's search answer could not be read; answering with this post's records only");
+            return with_hq(here, service::FromHq::Unanswered);
+        }
+    };
+    let mut merged: Vec<History> = theirs;
+    for mine in here {
+        match merged.iter_mut().find(|d| {
+            d.issuing_state == mine.issuing_state && d.document_number == mine.document_number
+        }) {
+            Some(doc) => doc.take_in(mine),
+            None => merged.push(mine),
+        }
+    }
+    merged.retain(|d| !d.movements.is_empty());
+    merged.sort_by_key(|d| std::cmp::Reverse(d.movements.iter().map(|m| m.occurred_at).max()));
+    merged.truncate(service::MAX_DOCUMENTS);
+    for d in &mut merged {
+        d.partial = false;
+    }
+    (merged, false)
+}
+
+impl History {
+    /// Takes the post's own records of the same document in (see [`with_hq`]).
+    fn take_in(&mut self, mine: History) {
+        for m in mine.movements {
+            match self.movements.iter_mut().find(|t| t.id == m.id) {
+                Some(t) => *t = m,
+                None => self.movements.push(m),
+            }
+        }
+        self.movements
+            .sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
+        for s in mine.stays {
+            match self
+                .stays
+                .iter_mut()
+                .find(|t| t.opening_movement_id == s.opening_movement_id)
+            {
+                Some(t) if t.closing_movement_id.is_none() && s.closing_movement_id.is_some() => {
+                    *t = s;
+                }
+                Some(_) => {}
+                None => self.stays.push(s),
+            }
+        }
+        self.stays.sort_by_key(|s| s.opened_at);
+    }
 }
 
 impl History {
@@ -143,16 +233,31 @@ impl History {
                 .into_iter()
                 .map(|s| StayView::of(s, today))
                 .collect(),
+            partial: false,
         }
     }
 }
 
 /// The documents a search found.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SearchResult {
     /// Each document with its movements (oldest first) and stays; by person, the most
     /// recently used document first, at most 50.
     pub documents: Vec<History>,
+    /// At an edge whose HQ did not answer: only this post's own records were searched.
+    #[serde(default)]
+    pub partial: bool,
+}
+
+impl SearchResult {
+    /// The view of what a search found in this node's records.
+    pub fn of(found: Vec<service::History>) -> Self {
+        let today = local_today();
+        Self {
+            documents: found.into_iter().map(|h| History::of(h, today)).collect(),
+            partial: false,
+        }
+    }
 }
 
 /// Find a traveller by document, or by surname, given names and date of birth (names compare
@@ -172,11 +277,9 @@ pub async fn search(
     let (Some(query), Some(reason), true) = (query, reason, e.is_empty()) else {
         return Err(e.into());
     };
-    let found = service::search(&state.ctx, &caller, query, reason).await?;
-    let today = local_today();
-    Ok(web::Json(SearchResult {
-        documents: found.into_iter().map(|h| History::of(h, today)).collect(),
-    }))
+    let (found, hq) = service::search(&state.ctx, &caller, query, reason).await?;
+    let (documents, partial) = with_hq(SearchResult::of(found).documents, hq);
+    Ok(web::Json(SearchResult { documents, partial }))
 }
 
 /// `GET /travellers/report`
@@ -651,4 +754,93 @@ fn report_page(r: &SubjectAccessReport) -> String {
     );
     out.push_str("</body></html>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code: a panic is a test failure")]
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn movement(id: &str, minute: u32, voided: bool) -> Value {
+        let mut m = json!({
+            "id": id, "client_event_id": id, "poe": "SNP", "direction": "entry",
+            "occurred_at": format!("2026-11-30T10:{minute:02}:00Z"),
+            "recorded_at": "2026-11-30T11:00:00Z", "recorded_by": "thabo",
+            "mode": "pedestrian", "purpose": "visit",
+            "traveller": {"document_type": "passport", "document_number": "A1",
+                "issuing_state": "ZAF", "nationality": "ZAF", "surname": "DLAMINI",
+                "given_names": "SIPHO", "date_of_birth": "1988-03-14", "sex": "M"},
+            "sequence_anomaly": false, "outside_hours": false, "late": false,
+        });
+        if voided {
+            m["voided_at"] = json!("2026-11-30T12:00:00Z");
+        }
+        m
+    }
+
+    fn stay(opening: &str, closing: Option<&str>) -> Value {
+        json!({"kind": "visit", "opening_movement_id": opening,
+            "opened_at": "2026-11-30T10:00:00Z", "opened_poe": "SNP",
+            "closing_movement_id": closing, "days": 0, "overstayed": false})
+    }
+
+    fn document(movements: Vec<Value>, stays: Vec<Value>) -> History {
+        serde_json::from_value(json!({"issuing_state": "ZAF", "document_number": "A1",
+            "movements": movements, "stays": stays}))
+        .unwrap()
+    }
+
+    fn ids(h: &History) -> Vec<&str> {
+        h.movements.iter().map(|m| m.id.as_str()).collect()
+    }
+
+    #[test]
+    fn at_hq_the_answer_is_whole_and_unchanged() {
+        let here = vec![document(vec![movement("a", 1, false)], vec![])];
+        let (docs, partial) = with_hq(here, service::FromHq::NotAnEdge);
+        assert!(!partial);
+        assert_eq!(ids(&docs[0]), ["a"]);
+        assert!(!docs[0].partial);
+    }
+
+    #[test]
+    fn without_hq_the_posts_records_are_marked_partial() {
+        let here = vec![document(vec![movement("a", 1, false)], vec![])];
+        let (docs, partial) = with_hq(here, service::FromHq::Unanswered);
+        assert!(partial);
+        assert!(docs[0].partial);
+        // An answer that cannot be read is no answer.
+        let here = vec![document(vec![movement("a", 1, false)], vec![])];
+        let (_, partial) = with_hq(here, service::FromHq::Answered(json!({"nonsense": 1})));
+        assert!(partial);
+    }
+
+    #[test]
+    fn hqs_records_and_the_posts_are_joined_by_id_the_posts_copy_winning() {
+        let hq = json!({"documents": [{
+            "issuing_state": "ZAF", "document_number": "A1",
+            "movements": [movement("a", 1, false), movement("b", 3, false)],
+            "stays": [stay("a", None)],
+        }, {
+            "issuing_state": "ZAF", "document_number": "B2",
+            "movements": [], "stays": [],
+        }]});
+        // The post holds `b` voided (not yet at HQ) and `c` (not yet forwarded), which
+        // closed the stay `a` opened.
+        let here = vec![document(
+            vec![movement("c", 2, false), movement("b", 3, true)],
+            vec![stay("a", Some("c"))],
+        )];
+        let (docs, partial) = with_hq(here, service::FromHq::Answered(hq));
+        assert!(!partial);
+        assert_eq!(docs.len(), 1, "a document without movements is left out");
+        assert_eq!(ids(&docs[0]), ["a", "c", "b"], "oldest first, each once");
+        assert!(docs[0].movements[2].voided_at.is_some(), "the post's void");
+        assert_eq!(docs[0].stays.len(), 1);
+        assert_eq!(docs[0].stays[0].closing_movement_id.as_deref(), Some("c"));
+        assert!(!docs[0].partial);
+    }
 }

@@ -45,6 +45,8 @@ pub struct Context {
     pub group_commit: Option<Arc<GroupCommit>>,
     /// The read replica statistics and the dashboard read (`database.read_url`), if any.
     pub replica: Option<Arc<ReadReplica>>,
+    /// At a post (`edge.hq_url` set): the link to HQ and the post's code.
+    pub edge: Option<Arc<super::edges::EdgeNode>>,
 }
 
 impl Context {

@@ -4,29 +4,33 @@
 //! carries these between the two is `crate::edge`.)
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::movements::{self, Given, ItemOutcome, Sender};
-use super::{Client, Context};
-use crate::auth::IssuedTokens;
+use super::movements::{self, Given, GivenHit, ItemOutcome, Sender};
+use super::{Caller, Client, Context};
+use crate::auth::principal::Identity;
 use crate::auth::tokens::{ClientCredential, secret_hash};
+use crate::auth::{IssuedTokens, Principal};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::edge::{
-    ForwardedAnswer, ForwardedBatch, ForwardedMovement, ForwardedResult, ForwardedVoid,
-    SyncPackage, SyncedAccount, SyncedAlert,
+    ForwardedAnswer, ForwardedBatch, ForwardedHit, ForwardedMovement, ForwardedResult,
+    ForwardedVoid, OfficerPasswordChange, OfficerSearch, SyncPackage, SyncedAccount, SyncedAlert,
 };
 use crate::domain::movement::{MovementInput, NewMovement, Rules, VoidReason};
 use crate::domain::poe::PoeCode;
+use crate::domain::search::TravellerQuery;
 use crate::domain::time;
 use crate::domain::user::{Postings, Role, RoleSet};
 use crate::domain::validation::{ValidationErrors, from_json_value};
 use crate::domain::watchlist::{Action, Category};
 use crate::error::{Error, Result};
+use crate::hq::{Hq, HqError};
 use crate::store::edges::EdgeRow;
 use crate::store::movements::MovementRow;
 use crate::store::users::UserRow;
-use crate::store::watchlist::AlertRow;
+use crate::store::watchlist::{AlertRow, HitRow};
 use crate::store::{self, StoreError};
 
 /// Most watchlist changes in one package (an edge asks again at once when there are more).
@@ -396,9 +400,17 @@ pub async fn receive(
             results[i] = reject(format!("movement.poe: this edge records for {}", edge.poe));
             continue;
         }
+        let hits = match given_hits(item.hits) {
+            Ok(h) => h,
+            Err(reason) => {
+                results[i] = reject(reason);
+                continue;
+            }
+        };
         let given = Given {
             id: item.id,
             recorded_at: time::truncate_micros(item.recorded_at.naive_utc()),
+            hits,
         };
         match groups.iter_mut().find(|(o, _)| *o == officer.id) {
             Some((_, items)) => items.push((i, m, given)),
@@ -520,6 +532,159 @@ async fn receive_void(
     Ok(result(if voided { "voided" } else { "duplicate" }, None))
 }
 
+/// The officer an edge acts for, as a caller at HQ: an active account posted at the edge's
+/// post, holding a role that works at posts (403 otherwise). Audit entries it makes name the
+/// officer, with the edge's address.
+async fn acting_officer(ctx: &Context, edge: &EdgeCaller, officer: String) -> Result<Caller> {
+    let user = ctx
+        .read(move |c| Ok(store::users::by_id(c, &officer)?))
+        .await?
+        .filter(|u| u.active && belongs_at(u, &edge.poe))
+        .ok_or_else(|| {
+            Error::Forbidden(format!(
+                "officer: not an active account posted at {} at HQ",
+                edge.poe
+            ))
+        })?;
+    let bad = || Error::internal(format!("account {} has bad roles or postings", user.id));
+    let principal = Principal {
+        roles: RoleSet::from_storage(&user.roles).ok_or_else(bad)?,
+        postings: Postings::from_storage(&user.poes).ok_or_else(bad)?,
+        identity: Identity::User {
+            id: user.id.clone(),
+            username: user.username.clone(),
+            session_id: format!("edge:{}", edge.id),
+        },
+    };
+    Ok(Caller {
+        principal,
+        client: edge.client.clone(),
+    })
+}
+
+/// An officer at an edge searches HQ's records (the edge merges them with its own): the same
+/// rules, the same audit entry as a search at HQ, under the officer's name.
+pub async fn search_for(
+    ctx: &Context,
+    edge: &EdgeCaller,
+    search: OfficerSearch,
+) -> Result<Vec<super::travellers::History>> {
+    let caller = acting_officer(ctx, edge, search.officer).await?;
+    if !caller.principal.has_role(Role::Immigration) && !caller.principal.has_role(Role::Police) {
+        return Err(Error::Forbidden(
+            "officer: traveller searches are for immigration and police".to_owned(),
+        ));
+    }
+    let mut e = ValidationErrors::default();
+    let query = e.take("search", TravellerQuery::parse(&search.search));
+    let reason = e.take(
+        "search",
+        super::travellers::lookup_reason(&caller, search.search.reason.as_deref()),
+    );
+    let (Some(query), Some(reason), true) = (query, reason, e.is_empty()) else {
+        return Err(e.into());
+    };
+    super::travellers::search_here(ctx, &caller, query, reason).await
+}
+
+/// An officer at an edge changes their password, which HQ makes (with HQ's policy; the
+/// account's sessions at HQ end). The next sync brings the new hash to the edge.
+pub async fn change_password_for(
+    ctx: &Context,
+    edge: &EdgeCaller,
+    change: OfficerPasswordChange,
+) -> Result<()> {
+    let caller = acting_officer(ctx, edge, change.officer.clone()).await?;
+    super::sessions::change_password(ctx, &caller, &change.current_password, &change.new_password)
+        .await
+}
+
+/// At an edge: HQ's answer to an officer's search (the JSON of `POST /travellers/search`), or
+/// `None` when HQ cannot be asked or does not answer within `edge.officer_timeout_ms` (the
+/// officer then sees the post's own records, marked partial).
+pub async fn search_at_hq(
+    ctx: &Context,
+    caller: &Caller,
+    query: &TravellerQuery,
+    reason: Option<String>,
+) -> Option<serde_json::Value> {
+    let node = ctx.edge.as_ref()?;
+    let Identity::User { id, .. } = &caller.principal.identity else {
+        return None;
+    };
+    let search = OfficerSearch {
+        officer: id.clone(),
+        search: query.to_input(reason),
+    };
+    match node.hq.search(&search).await {
+        Ok(answer) => Some(answer),
+        Err(e) => {
+            tracing::warn!(error = %e, "edge: HQ did not answer a traveller search; answering with this post's records only");
+            None
+        }
+    }
+}
+
+/// At an edge: a signed-in officer's password change, made at HQ first (HQ holds the
+/// accounts: a change made here alone would be undone by the next sync). HQ's refusal is the
+/// officer's (422); HQ out of reach is a 503 (the password stays as it is).
+pub async fn change_password_at_hq(
+    ctx: &Context,
+    caller: &Caller,
+    current_password: &str,
+    new_password: &str,
+) -> Result<()> {
+    let Some(node) = ctx.edge.as_ref() else {
+        return Ok(());
+    };
+    let Identity::User { id, .. } = &caller.principal.identity else {
+        return Ok(());
+    };
+    let change = OfficerPasswordChange {
+        officer: id.clone(),
+        current_password: current_password.to_owned(),
+        new_password: new_password.to_owned(),
+    };
+    match node.hq.change_password(&change).await {
+        Ok(()) => Ok(()),
+        Err(HqError::Status(422, detail)) => {
+            Err(ValidationErrors::one("new_password", format!("HQ refused it: {detail}")).into())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "edge: a password change could not be made at HQ");
+            Err(Error::Busy {
+                detail: "a password is changed at HQ, which this post cannot reach now: try again when the link is back".to_owned(),
+                retry_after_secs: 60,
+            })
+        }
+    }
+}
+
+/// Most hits one forwarded movement may carry.
+const HITS_PER_MOVEMENT_MAX: usize = 100;
+
+/// The hits an edge made on a movement, checked; a reason to reject the movement otherwise.
+fn given_hits(hits: Vec<ForwardedHit>) -> std::result::Result<Vec<GivenHit>, String> {
+    if hits.len() > HITS_PER_MOVEMENT_MAX {
+        return Err(format!("hits: at most {HITS_PER_MOVEMENT_MAX}"));
+    }
+    hits.into_iter()
+        .map(|h| {
+            if h.id.is_empty() || h.id.len() > 64 || h.alert_id.is_empty() || h.alert_id.len() > 64
+            {
+                return Err("hits: id and alert_id must be 1 to 64 characters".to_owned());
+            }
+            let action = Action::parse(&h.action).map_err(|e| format!("hits: {e}"))?;
+            Ok(GivenHit {
+                id: h.id,
+                alert_id: h.alert_id,
+                action,
+                created_at: time::truncate_micros(h.created_at.naive_utc()),
+            })
+        })
+        .collect()
+}
+
 /// A forwarded movement that passed the checks: its place in the batch, the movement, and
 /// what it keeps from the edge.
 type Accepted = (usize, NewMovement, Given);
@@ -530,6 +695,42 @@ fn officer_may_record_at(officer: &UserRow, poe: &PoeCode) -> bool {
 }
 
 // ----- at an edge -----
+
+/// What a node running at a post holds: its link to HQ, and its post (HQ names it in every
+/// package; kept in the edge's state, so it is known from the start after the first sync).
+#[derive(Debug)]
+pub struct EdgeNode {
+    /// The link to HQ.
+    pub hq: Hq,
+    post: std::sync::RwLock<Option<PoeCode>>,
+}
+
+impl EdgeNode {
+    /// The node of this edge: its link to HQ, and its post as the last package named it.
+    pub async fn start(ctx: &Context) -> Result<Arc<Self>> {
+        let hq = Hq::new(&ctx.settings.edge).map_err(|e| Error::internal(e.to_string()))?;
+        let post = ctx
+            .read(|c| Ok(store::edges::state(c, key::POST)?))
+            .await?
+            .and_then(|p| PoeCode::parse(&p).ok());
+        Ok(Arc::new(Self {
+            hq,
+            post: std::sync::RwLock::new(post),
+        }))
+    }
+
+    /// The post this edge records for; `None` before the first package from HQ (when no
+    /// account is known here either).
+    pub fn post(&self) -> Option<PoeCode> {
+        self.post.read().map_or(None, |p| p.clone())
+    }
+
+    fn set_post(&self, post: PoeCode) {
+        if let Ok(mut held) = self.post.write() {
+            *held = Some(post);
+        }
+    }
+}
 
 /// Keys of the edge's state.
 mod key {
@@ -543,6 +744,8 @@ mod key {
     pub const HQ_REACHABLE: &str = "hq_reachable";
     /// Prefix of movements HQ rejected: `rejected:<movement id>` → reason.
     pub const REJECTED: &str = "rejected:";
+    /// The post HQ issued this edge's credential for.
+    pub const POST: &str = "poe";
 }
 
 /// The watchlist change to ask HQ for changes after.
@@ -583,6 +786,8 @@ fn alert_row(a: SyncedAlert) -> Result<AlertRow> {
 /// in it is disabled here, and its sessions end), the watchlist's changes, the registry.
 pub async fn apply_sync(ctx: &Context, package: SyncPackage) -> Result<()> {
     let now = time::now();
+    let post = PoeCode::parse(&package.poe)
+        .map_err(|e| Error::internal(format!("HQ named a post we cannot read: {e}")))?;
     let alerts: Vec<AlertRow> = package
         .alerts
         .into_iter()
@@ -606,7 +811,7 @@ pub async fn apply_sync(ctx: &Context, package: SyncPackage) -> Result<()> {
             totp_last_step: None,
         })
         .collect();
-    let (seq, poes) = (package.watchlist_seq, package.poes);
+    let (seq, poes, code) = (package.watchlist_seq, package.poes, post.to_string());
     ctx.write(move |c| {
         for a in &accounts {
             match store::edges::upsert_account(c, a) {
@@ -632,19 +837,43 @@ pub async fn apply_sync(ctx: &Context, package: SyncPackage) -> Result<()> {
         }
         store::edges::set_state(c, key::WATCHLIST_SEQ, &seq.to_string())?;
         store::edges::set_state(c, key::LAST_SYNC, &now.and_utc().to_rfc3339())?;
+        store::edges::set_state(c, key::POST, &code)?;
         Ok(())
     })
-    .await
+    .await?;
+    if let Some(node) = &ctx.edge {
+        node.set_post(post);
+    }
+    Ok(())
 }
 
+/// A movement waiting to be forwarded: its position, the row, and the hits made on it here.
+pub type Waiting = (i64, MovementRow, Vec<HitRow>);
+
 /// The next movements to forward (at most `limit`, in the order recorded), with their
-/// positions, and how many wait in all.
-pub async fn outbox(ctx: &Context, limit: i64) -> Result<(Vec<(i64, MovementRow)>, i64)> {
+/// positions and hits, and how many wait in all.
+pub async fn outbox(ctx: &Context, limit: i64) -> Result<(Vec<Waiting>, i64)> {
     ctx.read(move |c| {
         let after = forwarded_position(c)?;
         let rows = store::edges::waiting(c, after, limit)?;
         let (backlog, _) = store::edges::backlog(c, after)?;
-        Ok((rows, backlog))
+        let flagged: Vec<String> = rows
+            .iter()
+            .filter(|(_, r)| r.alert_action.is_some())
+            .map(|(_, r)| r.id.clone())
+            .collect();
+        let mut hits: HashMap<String, Vec<HitRow>> = HashMap::new();
+        for h in store::watchlist::hits_of_movements(c, &flagged)? {
+            hits.entry(h.movement_id.clone()).or_default().push(h);
+        }
+        let waiting = rows
+            .into_iter()
+            .map(|(at, row)| {
+                let made = hits.remove(&row.id).unwrap_or_default();
+                (at, row, made)
+            })
+            .collect();
+        Ok((waiting, backlog))
     })
     .await
 }
@@ -655,10 +884,10 @@ fn forwarded_position(c: &mut store::DbConnection) -> Result<i64> {
         .unwrap_or(0))
 }
 
-/// A movement recorded at this edge, as it is forwarded to HQ: the officer's payload rebuilt
-/// from the row (the same row gives the same payload, so a resent batch is a duplicate at
-/// HQ, never a conflict).
-pub fn forwarded(row: &MovementRow) -> Option<ForwardedMovement> {
+/// A movement recorded at this edge, as it is forwarded to HQ with the hits made on it here:
+/// the officer's payload rebuilt from the row (the same row gives the same payload, so a
+/// resent batch is a duplicate at HQ, never a conflict).
+pub fn forwarded(row: &MovementRow, hits: &[HitRow]) -> Option<ForwardedMovement> {
     let officer = row.principal.strip_prefix("user:")?.to_owned();
     let mut movement = serde_json::json!({
         "client_event_id": row.client_event_id,
@@ -707,6 +936,15 @@ pub fn forwarded(row: &MovementRow) -> Option<ForwardedMovement> {
         officer,
         recorded_at: row.recorded_at.and_utc(),
         movement,
+        hits: hits
+            .iter()
+            .map(|h| ForwardedHit {
+                id: h.id.clone(),
+                alert_id: h.alert_id.clone(),
+                action: h.action.as_str().to_owned(),
+                created_at: h.created_at.and_utc(),
+            })
+            .collect(),
     })
 }
 

@@ -26,7 +26,7 @@ use crate::domain::stays::{self, StayKind, StayNote, StayRules};
 use crate::domain::time;
 use crate::domain::timeline::{self, Timeline};
 use crate::domain::validation::{ValidationErrors, from_json_value};
-use crate::domain::watchlist::{Candidate, OfficerAlert};
+use crate::domain::watchlist::{Action, Candidate, OfficerAlert};
 use crate::error::{Error, Result};
 use crate::store::movements::{self as rows, ListFilter, MovementRow, Span};
 use crate::store::stays::StayRow;
@@ -84,6 +84,8 @@ pub async fn record(
         home_state: &settings.stays.home_state,
     };
 
+    // An edge records its own post's movements only: HQ would refuse the others.
+    let edge_post = ctx.edge.as_ref().and_then(|e| e.post());
     let mut outcomes: Vec<Option<ItemOutcome>> = Vec::with_capacity(items.len());
     let mut valid: Vec<(usize, NewMovement)> = Vec::new();
     for (i, raw) in items.into_iter().enumerate() {
@@ -91,6 +93,18 @@ pub async fn record(
             .and_then(|input| NewMovement::parse(input, &rules));
         match parsed {
             Err(errors) => outcomes.push(Some(ItemOutcome::Rejected(errors))),
+            Ok(m) if edge_post.as_ref().is_some_and(|p| *p != m.poe) => {
+                outcomes.push(Some(ItemOutcome::Rejected(ValidationErrors::one(
+                    "poe",
+                    format!(
+                        "this is the edge of {}: record a crossing at the post where it happens",
+                        edge_post
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    ),
+                ))));
+            }
             Ok(m) if !caller.principal.is_posted_at(&m.poe) => {
                 outcomes.push(Some(ItemOutcome::NotPosted(m.poe.to_string())));
             }
@@ -344,6 +358,23 @@ pub struct Given {
     pub id: String,
     /// When the edge recorded it (UTC).
     pub recorded_at: NaiveDateTime,
+    /// The hits the edge made on it.
+    pub hits: Vec<GivenHit>,
+}
+
+/// A watchlist hit an edge made on a movement it forwards: HQ keeps it under the same id, for
+/// the alert HQ matches again as much as for one removed at HQ since (the officer at the post
+/// was shown it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenHit {
+    /// Its id at the edge.
+    pub id: String,
+    /// The alert.
+    pub alert_id: String,
+    /// The action the officer was shown.
+    pub action: Action,
+    /// When the edge made it (UTC).
+    pub created_at: NaiveDateTime,
 }
 
 /// Who sent the items of one recording transaction.
@@ -636,7 +667,9 @@ type MovementHits = (Option<OfficerAlert>, Vec<(String, String)>);
 /// Looks every new movement up on the watchlist (two indexed look-ups for the whole batch:
 /// by document number, and person alerts by date of birth, whose names are then compared
 /// tolerantly here), sets the most urgent action on each that matched, and answers the hits to
-/// store with their alerts' categories.
+/// store with their alerts' categories. A movement forwarded by an edge keeps the hits the
+/// edge made (their ids, times and the actions the officer was shown): one hit per alert,
+/// whether HQ matches the alert again or it was removed at HQ since.
 fn check_watchlist(
     conn: &mut DbConnection,
     fresh: &mut [MovementRow],
@@ -652,7 +685,8 @@ fn check_watchlist(
     births.sort_unstable();
     births.dedup();
     let live = store::watchlist::live_matches(conn, &numbers, &births, ctx.recorded_at)?;
-    if live.is_empty() {
+    let mut from_edge = edge_hits(conn, fresh, ctx)?;
+    if live.is_empty() && from_edge.is_empty() {
         return Ok(Vec::new());
     }
     let mut hits = Vec::new();
@@ -671,26 +705,87 @@ fn check_watchlist(
         // One alert found by both look-ups is one match.
         matched.sort_by(|a, b| a.alert_id.cmp(&b.alert_id));
         matched.dedup_by(|a, b| a.alert_id == b.alert_id);
-        // The most urgent first: its hit is the one the officer is shown.
-        matched.sort_by_key(|a| std::cmp::Reverse(a.action.urgency()));
-        row.alert_action = matched.first().map(|a| a.action.as_str().to_owned());
+        let mut made_at_edge = from_edge.remove(&row.id).unwrap_or_default();
+        let hit = |id: String, alert_id: String, action, created_at| NewHit {
+            id,
+            alert_id,
+            movement_id: row.id.clone(),
+            poe: row.poe.clone(),
+            occurred_at: row.occurred_at,
+            action,
+            created_at,
+            seq: None,
+        };
+        let mut row_hits = Vec::with_capacity(matched.len() + made_at_edge.len());
         for alert in matched {
-            hits.push((
-                NewHit {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    alert_id: alert.alert_id.clone(),
-                    movement_id: row.id.clone(),
-                    poe: row.poe.clone(),
-                    occurred_at: row.occurred_at,
-                    action: alert.action,
-                    created_at: ctx.recorded_at,
-                    seq: None,
+            let made = made_at_edge
+                .iter()
+                .position(|(h, _)| h.alert_id == alert.alert_id)
+                .map(|i| made_at_edge.remove(i).0);
+            row_hits.push((
+                match made {
+                    Some(h) => hit(h.id, h.alert_id, h.action, h.created_at),
+                    None => hit(
+                        uuid::Uuid::now_v7().to_string(),
+                        alert.alert_id.clone(),
+                        alert.action,
+                        ctx.recorded_at,
+                    ),
                 },
                 alert.category,
             ));
         }
+        for (h, category) in made_at_edge {
+            row_hits.push((hit(h.id, h.alert_id, h.action, h.created_at), category));
+        }
+        // The most urgent first: its hit is the one the officer is shown.
+        row_hits.sort_by_key(|(h, _)| std::cmp::Reverse(h.action.urgency()));
+        row.alert_action = row_hits.first().map(|(h, _)| h.action.as_str().to_owned());
+        hits.extend(row_hits);
     }
     Ok(hits)
+}
+
+/// The hits edges made on the movements of `fresh` they forward, per movement id, with their
+/// alerts' categories: a hit on an alert HQ does not hold is left out (logged), and one whose
+/// id HQ already holds is kept under a new id.
+fn edge_hits(
+    conn: &mut DbConnection,
+    fresh: &[MovementRow],
+    ctx: &RecordContext<'_>,
+) -> StoreResult<HashMap<String, Vec<(GivenHit, crate::domain::watchlist::Category)>>> {
+    let Some(given) = ctx.given else {
+        return Ok(HashMap::new());
+    };
+    let made: Vec<(&str, &GivenHit)> = fresh
+        .iter()
+        .filter_map(|r| given.get(&r.client_event_id).map(|g| (r.id.as_str(), g)))
+        .flat_map(|(id, g)| g.hits.iter().map(move |h| (id, h)))
+        .collect();
+    if made.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let alert_ids: Vec<String> = made.iter().map(|(_, h)| h.alert_id.clone()).collect();
+    let categories = store::watchlist::categories(conn, &alert_ids)?;
+    let hit_ids: Vec<String> = made.iter().map(|(_, h)| h.id.clone()).collect();
+    let mut taken = store::watchlist::existing_hit_ids(conn, &hit_ids)?;
+    let mut out: HashMap<String, Vec<(GivenHit, crate::domain::watchlist::Category)>> =
+        HashMap::new();
+    for (movement_id, h) in made {
+        let Some(category) = categories.get(&h.alert_id) else {
+            tracing::warn!(movement_id, alert_id = %h.alert_id, "an edge's hit names an alert HQ does not hold; not kept");
+            continue;
+        };
+        let mut h = h.clone();
+        if !taken.insert(h.id.clone()) {
+            tracing::warn!(movement_id, hit_id = %h.id, "an edge's hit id is taken at HQ; kept under a new id");
+            h.id = uuid::Uuid::now_v7().to_string();
+        }
+        out.entry(movement_id.to_owned())
+            .or_default()
+            .push((h, *category));
+    }
+    Ok(out)
 }
 
 /// The row a new movement becomes, every flag but the sequence check set (the benchmarks build

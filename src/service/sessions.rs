@@ -742,6 +742,8 @@ pub async fn change_password(
     let Some(new) = new.filter(|_| errors.is_empty()) else {
         return Err(errors.into());
     };
+    // At an edge, HQ makes the change first (a no-op at HQ).
+    super::edges::change_password_at_hq(ctx, caller, current_password, new_password).await?;
     let hash = ctx.auth.hash_password(&new).await?;
     let now = crate::domain::time::now();
     let actor = caller.actor();

@@ -59,9 +59,53 @@ pub fn lookup_reason(
     e.into_result(reason)
 }
 
-/// Every movement and stay of one document, national. Audited with the document looked up and
-/// the reason given (checked with [`lookup_reason`]).
+/// At an edge, what HQ adds to a traveller's history or a search.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromHq {
+    /// This node is HQ: its answer is whole.
+    NotAnEdge,
+    /// HQ's answer (the JSON of `POST /travellers/search`), to merge with the post's records.
+    Answered(serde_json::Value),
+    /// HQ could not be asked, or did not answer in time: the answer is the post's records
+    /// only.
+    Unanswered,
+}
+
+impl FromHq {
+    async fn ask(
+        ctx: &Context,
+        caller: &Caller,
+        query: &TravellerQuery,
+        reason: Option<String>,
+    ) -> Self {
+        if ctx.edge.is_none() {
+            return Self::NotAnEdge;
+        }
+        match super::edges::search_at_hq(ctx, caller, query, reason).await {
+            Some(answer) => Self::Answered(answer),
+            None => Self::Unanswered,
+        }
+    }
+}
+
+/// Every movement and stay of one document, national; at an edge, with HQ's answer to merge.
+/// Audited with the document looked up and the reason given (checked with [`lookup_reason`]).
 pub async fn history(
+    ctx: &Context,
+    caller: &Caller,
+    issuing_state: StateCode,
+    number: DocumentNumber,
+    reason: Option<String>,
+) -> Result<(History, FromHq)> {
+    let query = TravellerQuery::Document {
+        issuing_state: issuing_state.clone(),
+        document_number: number.clone(),
+    };
+    let here = history_here(ctx, caller, issuing_state, number, reason.clone()).await?;
+    Ok((here, FromHq::ask(ctx, caller, &query, reason).await))
+}
+
+async fn history_here(
     ctx: &Context,
     caller: &Caller,
     issuing_state: StateCode,
@@ -101,6 +145,17 @@ pub async fn history(
 /// at most [`MAX_DOCUMENTS`], most recently used first. Audited with what was looked for and
 /// the reason (checked with [`lookup_reason`]).
 pub async fn search(
+    ctx: &Context,
+    caller: &Caller,
+    query: TravellerQuery,
+    reason: Option<String>,
+) -> Result<(Vec<History>, FromHq)> {
+    let here = search_here(ctx, caller, query.clone(), reason.clone()).await?;
+    Ok((here, FromHq::ask(ctx, caller, &query, reason).await))
+}
+
+/// [`search`] in this node's own records.
+pub async fn search_here(
     ctx: &Context,
     caller: &Caller,
     query: TravellerQuery,

@@ -282,6 +282,71 @@ pub fn insert_hits(conn: &mut DbConnection, rows: &[NewHit]) -> StoreResult<()> 
     Ok(())
 }
 
+/// The hits on these movements, oldest first.
+pub fn hits_of_movements(
+    conn: &mut DbConnection,
+    movement_ids: &[String],
+) -> StoreResult<Vec<HitRow>> {
+    if movement_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::new();
+    for chunk in movement_ids.chunks(500) {
+        let q = || {
+            alert_hits::table
+                .filter(alert_hits::movement_id.eq_any(chunk))
+                .order(alert_hits::seq)
+        };
+        rows.extend(match conn {
+            DbConnection::Pg(pg) => q().select(HitRow::as_select()).load(pg)?,
+            DbConnection::Sqlite(lite) => q().select(HitRow::as_select()).load(lite)?,
+        });
+    }
+    Ok(rows)
+}
+
+/// Which of these hit ids are stored.
+pub fn existing_hit_ids(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let q = alert_hits::table
+            .filter(alert_hits::id.eq_any(chunk))
+            .select(alert_hits::id);
+        found.extend(match conn {
+            DbConnection::Pg(pg) => q.load::<String>(pg)?,
+            DbConnection::Sqlite(lite) => q.load::<String>(lite)?,
+        });
+    }
+    Ok(found)
+}
+
+/// The categories of these alerts (removed ones included), by id; an unknown id is absent.
+pub fn categories(
+    conn: &mut DbConnection,
+    alert_ids: &[String],
+) -> StoreResult<HashMap<String, Category>> {
+    let mut found = HashMap::new();
+    for chunk in alert_ids.chunks(500) {
+        let q = alerts::table
+            .filter(alerts::id.eq_any(chunk))
+            .select((alerts::id, alerts::category));
+        let rows: Vec<(String, String)> = match conn {
+            DbConnection::Pg(pg) => q.load(pg)?,
+            DbConnection::Sqlite(lite) => q.load(lite)?,
+        };
+        for (id, category) in rows {
+            let category = Category::try_from(category).map_err(|e| {
+                StoreError::Other(diesel::result::Error::DeserializationError(Box::new(e)))
+            })?;
+            found.insert(id, category);
+        }
+    }
+    Ok(found)
+}
+
 /// The PostgreSQL channel on which new hits' ids are announced.
 pub const HITS_CHANNEL: &str = "crossings_alert_hits";
 

@@ -892,6 +892,8 @@
     const body = { ...query };
     if (reason) body.reason = reason;
     const { data } = await api('POST', '/travellers/search', body);
+    // At an edge whose HQ did not answer, only the post's own records are in it.
+    state.searchPartial = data.partial === true;
     return data.documents;
   }
 
@@ -922,7 +924,10 @@
     out.replaceChildren();
     try {
       const docs = await search(query, v('s-reason'));
-      if (!docs.length) return message($('search-msg'), t('search_none'), 'info');
+      if (state.searchPartial) message($('search-msg'), t('search_partial'), 'info');
+      if (!docs.length) {
+        return message($('search-msg'), state.searchPartial ? `${t('search_none')} ${t('search_partial')}` : t('search_none'), 'info');
+      }
       out.replaceChildren(...docs.map((d) => {
         const ms = d.movements || [];
         const first = ms[0] ? ms[0].traveller : null;

@@ -182,6 +182,7 @@
     search_do: 'Search',
     search_need: 'Give issuing state and document number, or surname and date of birth.',
     search_none: 'Nothing found.',
+    search_partial: 'HQ cannot be reached: only this post\'s own records are shown.',
     search_doc: (state, number, name) => `${state} ${number} — ${name}`,
 
     key_direction: 'entry / exit',
@@ -367,6 +368,7 @@
     search_do: 'Batla',
     search_need: 'Fana ka naha e fanileng le nomoro ea tokomane, kapa fane le letsatsi la tsoalo.',
     search_none: 'Ha ho letho le fumanoeng.',
+    search_partial: 'Ntlo-kholo ha e fumanehe: ho bontšoa lirekoto tsa sethala sena feela.',
     search_doc: (state, number, name) => `${state} ${number} — ${name}`,
 
     key_direction: 'ho kena / ho tsoa',
