@@ -382,6 +382,25 @@ async fn edge_status(client: &reqwest::Client, edge: &Edge, token: &str) -> Valu
     st
 }
 
+/// Waits for a sync that began over a second after `since` (so it holds what HQ held then).
+async fn synced_since(
+    client: &reqwest::Client,
+    edge: &Edge,
+    token: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) {
+    eventually(Duration::from_secs(20), "the edge has synced since", || {
+        let (client, token) = (client.clone(), token.to_owned());
+        async move {
+            edge_status(&client, edge, &token).await["last_sync"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t > since + chrono::Duration::seconds(1))
+        }
+    })
+    .await;
+}
+
 fn at_hq(hq: &Hq, prefix: &str) -> (i64, i64) {
     let total = hq.count(&format!(
         "SELECT count(*) AS n FROM movements WHERE client_event_id LIKE '{prefix}-%'"
@@ -719,18 +738,7 @@ async fn a_watchlist_entry_made_at_hq_raises_an_alert_at_the_edge_offline() {
         .unwrap();
     assert!(r.status().is_success());
     // Two syncs later the edge holds both changes.
-    let created = chrono::Utc::now();
-    eventually(Duration::from_secs(20), "the edge has synced since", || {
-        let (client, edge, token) = (w.client.clone(), &edge, token.clone());
-        async move {
-            let st = edge_status(&client, edge, &token).await;
-            st["last_sync"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .is_some_and(|t| t > created + chrono::Duration::seconds(1))
-        }
-    })
-    .await;
+    synced_since(&w.client, &edge, &token, chrono::Utc::now()).await;
 
     w.hq.stop();
     let (s, hit) = post(
@@ -885,6 +893,18 @@ impl CuttingProxy {
     }
 }
 
+/// An edge linked to HQ through a [`CuttingProxy`], and the officer signed in there.
+async fn behind_proxy(w: &World) -> (CuttingProxy, Edge, String) {
+    let proxy = CuttingProxy::start(w.hq.port);
+    let edge = Edge::start(
+        w.dir.path(),
+        &format!("http://127.0.0.1:{}", proxy.port),
+        &w.creds,
+    );
+    let token = officer_at_edge(&w.client, &edge).await;
+    (proxy, edge, token)
+}
+
 fn pump(mut from: TcpStream, mut to: TcpStream, limit: Option<usize>, cut: &AtomicUsize) {
     let mut buf = [0u8; 8192];
     let mut sent = 0usize;
@@ -912,13 +932,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, limit: Option<usize>, cut: &Atom
 #[actix_web::test]
 async fn a_link_that_cuts_requests_and_loses_answers_still_delivers_each_movement_once() {
     let Some(w) = world().await else { return };
-    let proxy = CuttingProxy::start(w.hq.port);
-    let edge = Edge::start(
-        w.dir.path(),
-        &format!("http://127.0.0.1:{}", proxy.port),
-        &w.creds,
-    );
-    let token = officer_at_edge(&w.client, &edge).await;
+    let (proxy, edge, token) = behind_proxy(&w).await;
 
     // Requests cut halfway: nothing arrives, nothing is lost at the edge.
     proxy.set(CUT_REQUEST);
@@ -966,13 +980,7 @@ async fn a_link_that_cuts_requests_and_loses_answers_still_delivers_each_movemen
 async fn a_hit_made_at_the_edge_reaches_hq_under_its_id_even_for_an_alert_removed_there_meanwhile()
 {
     let Some(w) = world().await else { return };
-    let proxy = CuttingProxy::start(w.hq.port);
-    let edge = Edge::start(
-        w.dir.path(),
-        &format!("http://127.0.0.1:{}", proxy.port),
-        &w.creds,
-    );
-    let token = officer_at_edge(&w.client, &edge).await;
+    let (proxy, edge, token) = behind_proxy(&w).await;
     let mut alerts = Vec::new();
     for number in ["KEPT1", "LIFTED1"] {
         let (s, alert) = post(
@@ -986,21 +994,7 @@ async fn a_hit_made_at_the_edge_reaches_hq_under_its_id_even_for_an_alert_remove
         assert_eq!(s, 201, "{alert}");
         alerts.push(alert["id"].as_str().unwrap().to_owned());
     }
-    let created = chrono::Utc::now();
-    eventually(
-        Duration::from_secs(20),
-        "the edge holds both alerts",
-        || {
-            let (client, edge, token) = (w.client.clone(), &edge, token.clone());
-            async move {
-                edge_status(&client, edge, &token).await["last_sync"]
-                    .as_str()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .is_some_and(|t| t > created + chrono::Duration::seconds(1))
-            }
-        },
-    )
-    .await;
+    synced_since(&w.client, &edge, &token, chrono::Utc::now()).await;
 
     // The link goes down; meanwhile the police lift one alert at HQ.
     proxy.set(CUT_REQUEST);
@@ -1229,6 +1223,15 @@ async fn a_password_changed_at_the_edge_is_made_at_hq_and_refused_while_hq_is_aw
     )
     .await;
     assert_eq!(s, 422, "{a}");
+    // A second factor is enrolled at HQ: a secret set here alone would be undone by the sync.
+    let (s, a) = post(
+        &w.client,
+        format!("{}/api/v1/auth/mfa/setup", edge.base()),
+        Some(&token),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(s, 409, "{a}");
 
     // HQ away: refused with 503, and the password stays as it was, here and at HQ.
     w.hq.stop();

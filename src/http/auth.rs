@@ -241,7 +241,7 @@ pub struct MfaSetupResponse {
 #[utoipa::path(post, operation_id = "mfa_setup", path = "/api/v1/auth/mfa/setup", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "The secret, shown this once", body = MfaSetupResponse),
-        (status = 409, description = "A second factor is already on", body = super::error::Problem),
+        (status = 409, description = "A second factor is already on, or this node is an edge (enrol at HQ)", body = super::error::Problem),
     ))]
 pub async fn mfa_setup(
     state: web::Data<AppState>,
@@ -268,7 +268,7 @@ pub struct MfaConfirm {
 #[utoipa::path(post, operation_id = "mfa_confirm", path = "/api/v1/auth/mfa/confirm", tag = "auth", request_body = MfaConfirm, security(("bearer" = [])),
     responses(
         (status = 204, description = "Second factor on"),
-        (status = 409, description = "Already on", body = super::error::Problem),
+        (status = 409, description = "Already on, or this node is an edge (enrol at HQ)", body = super::error::Problem),
         (status = 422, description = "Wrong code, or nothing being set up", body = super::error::Problem),
     ))]
 pub async fn mfa_confirm(

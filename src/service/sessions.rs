@@ -774,6 +774,17 @@ pub async fn change_password(
     .await
 }
 
+/// At an edge, a second factor is not enrolled (409): HQ holds the accounts, and the next
+/// sync would undo a secret set here alone.
+fn refuse_at_edge(ctx: &Context) -> Result<()> {
+    if ctx.edge.is_some() {
+        return Err(Error::Conflict(
+            "a second factor is enrolled at HQ (this is a post's edge): sign in at HQ's terminal to set it up".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// A new, not yet active TOTP secret for the caller, shown this once.
 pub struct MfaSetup {
     /// Base32 secret.
@@ -787,6 +798,7 @@ pub struct MfaSetup {
 /// resets it first.
 pub async fn mfa_setup(ctx: &Context, caller: &Caller) -> Result<MfaSetup> {
     let user_id = own_account(caller)?;
+    refuse_at_edge(ctx)?;
     let secret = crate::auth::totp::new_secret();
     let uri = crate::auth::totp::otpauth_uri(&secret, &caller.principal.display_name())
         .ok_or_else(|| Error::internal("otpauth URI"))?;
@@ -826,6 +838,7 @@ pub async fn mfa_setup(ctx: &Context, caller: &Caller) -> Result<MfaSetup> {
 /// when the code is wrong or nothing is pending).
 pub async fn mfa_confirm(ctx: &Context, caller: &Caller, code: &str) -> Result<()> {
     let user_id = own_account(caller)?;
+    refuse_at_edge(ctx)?;
     let (code, actor) = (code.to_owned(), caller.actor());
     let now = crate::domain::time::now();
     ctx.write(move |c| {
