@@ -31,7 +31,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use common::{BenchDb, ms, percentile, settings};
+use common::{BenchDb, ms, percentile, settings, user_token};
 use crossings::domain::movement::{MovementInput, NewMovement, Rules};
 use crossings::service::movements::{RecordContext, Sender, new_row};
 use crossings::startup::Application;
@@ -669,51 +669,6 @@ async fn run_singles(o: &Options, dir: &std::path::Path, report: &mut Report) {
     }
 }
 
-/// Signs in as `username`, made by the admin first, with the forced change of the password an
-/// admin gives.
-async fn user_token(
-    client: &reqwest::Client,
-    base: &str,
-    admin: &str,
-    username: &str,
-    role: &str,
-) -> String {
-    client
-        .post(format!("{base}/api/v1/users"))
-        .bearer_auth(admin)
-        .json(&json!({"username": username, "password": "bench-initial-password", "roles": [role], "poes": ["MSU"]}))
-        .send()
-        .await
-        .unwrap();
-    let login = |password: &'static str| {
-        let client = client.clone();
-        let url = format!("{base}/api/v1/auth/login");
-        let username = username.to_owned();
-        async move {
-            let v: Value = client
-                .post(url)
-                .json(&json!({"username": username, "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v["access_token"].as_str().unwrap().to_owned()
-        }
-    };
-    let restricted = login("bench-initial-password").await;
-    let r = client
-        .post(format!("{base}/api/v1/auth/password"))
-        .bearer_auth(&restricted)
-        .json(&json!({"current_password": "bench-initial-password", "new_password": "bench-officer-password-2026"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 204);
-    login("bench-officer-password-2026").await
-}
-
 /// Sends `bodies` one after another: each batch's time, the total, and the alerts answered.
 async fn phase(
     client: &reqwest::Client,
@@ -771,7 +726,7 @@ async fn run_alerts(o: &Options) {
         .await
         .unwrap();
     let admin = admin["access_token"].as_str().unwrap().to_owned();
-    let police = user_token(&client, &base, &admin, "police", "police").await;
+    let police = user_token(&client, &base, &admin, "police", "police", "MSU").await;
     // Every 50th traveller is on the watchlist, by document.
     let mut alerts = 0;
     let mut listed = std::collections::HashSet::new();

@@ -20,128 +20,20 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
+use common::load::{arg, load_year};
 use common::{BenchDb, ms, percentile, settings};
-use crossings::domain::movement::{Direction, Mode, Purpose};
-use crossings::domain::poe::PoeCode;
-use crossings::domain::stats::{Counted, deltas};
-use crossings::domain::traveller::{DocumentType, Sex, StateCode};
 use crossings::startup::Application;
-use crossings::store::movements::MovementRow;
 use crossings::store::schema::movements;
-use crossings::store::{DbConnection, counts};
-use crossings::synthetic::{Generator, Person};
 use diesel::prelude::*;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 /// Untimed requests before each question's timed runs.
 const WARM_UP: usize = 5;
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     actix_web::rt::System::new().block_on(run());
-}
-
-/// The rows the service would store for a day of generated traffic.
-fn rows_of(events: &[crossings::synthetic::Event]) -> Vec<MovementRow> {
-    events
-        .iter()
-        .map(|e| {
-            let p = Person::at(e.person);
-            MovementRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                principal: format!("system:{}", e.poe),
-                client_event_id: e.client_event_id.clone(),
-                payload_hash: hex::encode(Sha256::digest(e.client_event_id.as_bytes())),
-                poe: PoeCode::parse(e.poe).unwrap(),
-                direction: Direction::parse(e.direction).unwrap(),
-                occurred_at: e.occurred_at,
-                recorded_at: e.occurred_at + chrono::Duration::seconds(5),
-                recorded_by: format!("poe-system:{}", e.poe.to_ascii_lowercase()),
-                mode: Mode::parse(e.mode).unwrap(),
-                purpose: Purpose::parse(e.purpose).unwrap(),
-                document_type: DocumentType::Passport,
-                document_number: p.document_number,
-                issuing_state: StateCode::parse(p.nationality).unwrap(),
-                nationality: StateCode::parse(p.nationality).unwrap(),
-                surname: p.surname.to_owned(),
-                given_names: p.given_names,
-                date_of_birth: p.date_of_birth,
-                sex: Sex::parse(p.sex).unwrap(),
-                mrz: None,
-                permitted_until: None,
-                vehicle_registration: None,
-                vehicle_country: None,
-                vehicle_category: None,
-                sequence_anomaly: false,
-                outside_hours: false,
-                late: false,
-                alert_action: None,
-                voided_at: None,
-                voided_by: None,
-                void_reason: None,
-                erased_at: None,
-            }
-        })
-        .collect()
-}
-
-/// Loads `total` movements over 2025, a day per transaction, recording the changes to the
-/// counters in the same transaction (as the service does for every batch) and folding them
-/// (as the service's folder does about once a second).
-fn load(db: &crossings::store::Db, total: usize) {
-    let first = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
-    let weights: f64 = (0..365)
-        .map(|d| Generator::day_weight(first + chrono::Duration::days(d)))
-        .sum();
-    let per_day = (total as f64 / weights).round() as u32;
-    let mut g = Generator::new(2025, 3_000_000, "y2025");
-    // The year's monthly partitions, as the service would have made them ahead.
-    for month in 1..=12 {
-        let first = NaiveDate::from_ymd_opt(2025, month, 1).unwrap();
-        db.write_sync(|c| crossings::store::movements::make_partition(c, first))
-            .unwrap();
-    }
-    let started = Instant::now();
-    let mut loaded = 0usize;
-    for d in 0..365 {
-        let date = first + chrono::Duration::days(d);
-        let events = g.day(date, per_day);
-        let rows = rows_of(&events);
-        db.write_sync(|c| -> crossings::store::StoreResult<()> {
-            assert!(matches!(c, DbConnection::Pg(_)), "PostgreSQL only");
-            // As the service writes them: by COPY, their keys first (movement_keys).
-            for chunk in rows.chunks(20_000) {
-                crossings::store::movements::insert_rows(c, chunk)?;
-            }
-            let counted: Vec<Counted> = rows.iter().map(MovementRow::counted).collect();
-            counts::record(c, &deltas(counted.iter(), 1))?;
-            counts::fold(c)?;
-            Ok(())
-        })
-        .unwrap();
-        loaded += rows.len();
-        if d % 30 == 29 {
-            println!(
-                "  loaded {loaded} movements ({:.0}/s)",
-                loaded as f64 / started.elapsed().as_secs_f64()
-            );
-        }
-    }
-    println!(
-        "loaded {loaded} movements in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
 }
 
 /// A question: the API path, and the same question as a plain GROUP BY.
@@ -264,7 +156,7 @@ async fn run() {
     if existing == 0 {
         println!("loading {target} movements (a year of national traffic)...");
         let db = state.ctx.db.clone();
-        actix_web::rt::task::spawn_blocking(move || load(&db, target))
+        actix_web::rt::task::spawn_blocking(move || load_year(&db, target, 2025, false))
             .await
             .unwrap();
         state

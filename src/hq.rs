@@ -1,7 +1,7 @@
-//! An edge's HTTP client of HQ: the edge credential's token, and the calls an edge makes
-//! (`/edge/sync`, `/edge/movements`, a traveller search and a password change on an officer's
-//! behalf). Plain calls: when to make them is `crate::edge` (the background tasks) and
-//! `service::edges` (an officer's request at the post).
+//! An edge's HTTP client of HQ: with the edge credential's token, `/edge/sync` and
+//! `/edge/movements`; in an officer's own HQ session (opened when they sign in at the edge), a
+//! traveller search and a password change. Plain calls: when to make them is `crate::edge`
+//! (the background tasks) and `service::edges` (an officer's request at the post).
 
 use std::time::Duration;
 
@@ -9,9 +9,8 @@ use secrecy::ExposeSecret;
 use tokio::sync::Mutex;
 
 use crate::config::EdgeSettings;
-use crate::domain::edge::{
-    ForwardedAnswer, ForwardedBatch, OfficerPasswordChange, OfficerSearch, SyncPackage,
-};
+use crate::domain::edge::{ForwardedAnswer, ForwardedBatch, SyncPackage};
+use crate::domain::search::SearchInput;
 
 /// Why a call to HQ did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -181,24 +180,145 @@ impl Hq {
         .await
     }
 
-    /// `POST /edge/travellers/search`: HQ's answer to an officer's search (the JSON of
-    /// `POST /travellers/search`), within `edge.officer_timeout_ms`.
-    pub async fn search(&self, search: &OfficerSearch) -> Result<serde_json::Value, HqError> {
-        let url = self.url("/edge/travellers/search");
-        self.send(&self.quick, |http, token| {
-            http.post(&url).bearer_auth(token).json(search)
-        })
-        .await
+    /// Signs an officer in at HQ with what they typed at the edge (`POST /auth/login`): the
+    /// officer's own HQ session, through which the edge reads HQ's records for them.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<OfficerSession, HqError> {
+        let answer = self
+            .quick
+            .post(self.url("/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password, "otp": otp}))
+            .send()
+            .await
+            .map_err(|e| HqError::Unreachable(e.to_string()))?;
+        OfficerSession::from_answer(answer).await
     }
 
-    /// `POST /edge/accounts/password`: an officer's password change, made at HQ.
-    pub async fn change_password(&self, change: &OfficerPasswordChange) -> Result<(), HqError> {
-        let url = self.url("/edge/accounts/password");
-        let _: serde_json::Value = self
-            .send(&self.quick, |http, token| {
-                http.post(&url).bearer_auth(token).json(change)
+    /// A new access token for an officer's HQ session (`POST /auth/refresh`; the refresh
+    /// token rotates).
+    async fn refresh(&self, session: &OfficerSession) -> Result<OfficerSession, HqError> {
+        let answer = self
+            .quick
+            .post(self.url("/auth/refresh"))
+            .json(&serde_json::json!({"refresh_token": session.refresh_token.expose_secret()}))
+            .send()
+            .await
+            .map_err(|e| HqError::Unreachable(e.to_string()))?;
+        OfficerSession::from_answer(answer).await
+    }
+
+    /// A request in an officer's HQ session, within `edge.officer_timeout_ms`; when HQ says the
+    /// access token expired, the session is refreshed (`session` then holds the new tokens)
+    /// and the request made once more. Answers the status and the body (JSON, or null).
+    pub async fn as_officer(
+        &self,
+        session: &mut OfficerSession,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<(u16, serde_json::Value), HqError> {
+        let mut refreshed = false;
+        loop {
+            let answer = build(&self.quick, session.access_token.expose_secret())
+                .send()
+                .await
+                .map_err(|e| HqError::Unreachable(e.to_string()))?;
+            let status = answer.status().as_u16();
+            if status == 401 && !refreshed {
+                *session = self.refresh(session).await?;
+                refreshed = true;
+                continue;
+            }
+            let text = answer
+                .text()
+                .await
+                .map_err(|e| HqError::Unreachable(e.to_string()))?;
+            let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+            return Ok((status, body));
+        }
+    }
+
+    /// `POST /travellers/search` in an officer's HQ session: HQ's answer (its JSON).
+    pub async fn search(
+        &self,
+        session: &mut OfficerSession,
+        search: &SearchInput,
+    ) -> Result<serde_json::Value, HqError> {
+        let url = self.url("/travellers/search");
+        match self
+            .as_officer(session, |http, token| {
+                http.post(&url).bearer_auth(token).json(search)
             })
-            .await?;
-        Ok(())
+            .await?
+        {
+            (200, body) => Ok(body),
+            (status, body) => Err(HqError::Status(status, detail(&body))),
+        }
+    }
+
+    /// `POST /auth/password` in an officer's HQ session.
+    pub async fn change_password(
+        &self,
+        session: &mut OfficerSession,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<(), HqError> {
+        let url = self.url("/auth/password");
+        let body = serde_json::json!({
+            "current_password": current_password,
+            "new_password": new_password,
+        });
+        match self
+            .as_officer(session, |http, token| {
+                http.post(&url).bearer_auth(token).json(&body)
+            })
+            .await?
+        {
+            (204 | 200, _) => Ok(()),
+            (status, body) => Err(HqError::Status(status, detail(&body))),
+        }
+    }
+}
+
+/// A problem's detail (or the body as it came).
+fn detail(body: &serde_json::Value) -> String {
+    body["detail"]
+        .as_str()
+        .map_or_else(|| crate::telemetry::clip(&body.to_string()), str::to_owned)
+}
+
+/// An officer's own session at HQ, opened when they signed in at the edge (their password and
+/// code went to HQ then, never kept): the edge reads HQ's records and changes their password
+/// in it, never with its own credential.
+pub struct OfficerSession {
+    access_token: secrecy::SecretString,
+    refresh_token: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for OfficerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OfficerSession")
+    }
+}
+
+impl OfficerSession {
+    async fn from_answer(answer: reqwest::Response) -> Result<Self, HqError> {
+        let status = answer.status().as_u16();
+        let body: serde_json::Value = answer.json().await.unwrap_or(serde_json::Value::Null);
+        if status != 200 {
+            return Err(HqError::Status(status, detail(&body)));
+        }
+        let token = |name: &str| {
+            body[name]
+                .as_str()
+                .map(|t| secrecy::SecretString::from(t.to_owned()))
+                .ok_or_else(|| HqError::Status(status, format!("no {name}")))
+        };
+        Ok(Self {
+            access_token: token("access_token")?,
+            refresh_token: token("refresh_token")?,
+        })
     }
 }

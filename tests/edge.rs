@@ -1150,13 +1150,32 @@ async fn a_travellers_history_at_the_edge_merges_hqs_and_says_partial_when_hq_is
     assert_eq!(s, 200, "{found}");
     assert_eq!(found["partial"], false, "{found}");
     assert_eq!(ids(&found["documents"][0]), ids(&h), "{found}");
-    // HQ audited the reads under the officer's name.
+    // HQ audited the reads under the officer's name (the officer's own HQ session, opened
+    // when they signed in at the edge).
     assert!(
         w.hq.count(
             "SELECT count(*) AS n FROM audit_log WHERE action = 'traveller.search' \
              AND actor = 'thabo' AND object = 'document:ZAF/TRAV1'"
         ) >= 2
     );
+
+    // The edge's own credential cannot read HQ's records: only officers' sessions can.
+    let (s, t) = post(
+        &w.client,
+        format!("{}/api/v1/auth/token", w.hq.base()),
+        None,
+        &json!({"client_id": w.creds["client_id"], "client_secret": w.creds["client_secret"]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let (s, refused) = post(
+        &w.client,
+        format!("{}/api/v1/travellers/search", w.hq.base()),
+        t["access_token"].as_str(),
+        &json!({"issuing_state": "ZAF", "document_number": "TRAV1"}),
+    )
+    .await;
+    assert_eq!(s, 401, "an edge's token is no user's: {refused}");
 
     // HQ away: the post's own records, marked partial, answered without waiting long.
     w.hq.stop();
@@ -1183,6 +1202,22 @@ async fn a_travellers_history_at_the_edge_merges_hqs_and_says_partial_when_hq_is
     .await;
     assert_eq!(s, 200, "{found}");
     assert_eq!(found["partial"], true, "{found}");
+
+    // Signed in while HQ was away, the officer has no HQ session: partial even once HQ is
+    // back, until they sign in again.
+    let (s, a) = login(&w.client, &edge.base(), "thabo", OFFICER_PASSWORD).await;
+    assert_eq!(s, 200, "{a}");
+    let offline = a["access_token"].as_str().unwrap().to_owned();
+    w.hq.restart();
+    let (s, h) = history(offline).await;
+    assert_eq!(s, 200, "{h}");
+    assert_eq!(h["partial"], true, "{h}");
+    let (s, a) = login(&w.client, &edge.base(), "thabo", OFFICER_PASSWORD).await;
+    assert_eq!(s, 200, "{a}");
+    let (s, h) = history(a["access_token"].as_str().unwrap().to_owned()).await;
+    assert_eq!(s, 200, "{h}");
+    assert_eq!(h["partial"], false, "{h}");
+    assert_eq!(ids(&h).len(), 2, "{h}");
 }
 
 #[actix_web::test]

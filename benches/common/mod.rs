@@ -2,10 +2,13 @@
 
 #![allow(dead_code)]
 
+pub mod load;
+
 use std::time::Duration;
 
 use crossings::config::Settings;
 use diesel::prelude::*;
+use serde_json::{Value, json};
 
 /// The service binary's allocator (src/main.rs), so the numbers are the binary's.
 #[global_allocator]
@@ -98,4 +101,50 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Milliseconds with two decimals.
 pub fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// Signs in as `username` (with `role`, posted at `poe`, `*` for everywhere), made by the admin
+/// first, with the forced change of the password an admin gives.
+pub async fn user_token(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    username: &str,
+    role: &str,
+    poe: &str,
+) -> String {
+    client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&json!({"username": username, "password": "bench-initial-password", "roles": [role], "poes": [poe]}))
+        .send()
+        .await
+        .unwrap();
+    let login = |password: &'static str| {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/auth/login");
+        let username = username.to_owned();
+        async move {
+            let v: Value = client
+                .post(url)
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let restricted = login("bench-initial-password").await;
+    let r = client
+        .post(format!("{base}/api/v1/auth/password"))
+        .bearer_auth(&restricted)
+        .json(&json!({"current_password": "bench-initial-password", "new_password": "Maseru-bridge-night-shift-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    login("Maseru-bridge-night-shift-2026").await
 }

@@ -124,42 +124,6 @@ pub struct ForwardedHit {
     pub created_at: DateTime<Utc>,
 }
 
-/// `POST /edge/travellers/search`: an officer at the edge looks a traveller up at HQ.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OfficerSearch {
-    /// The officer's account id; posted at the edge's post at HQ, active, immigration or
-    /// police.
-    #[schema(min_length = 1, max_length = 64)]
-    pub officer: String,
-    /// The search as the officer made it at the edge (its reason included).
-    pub search: super::search::SearchInput,
-}
-
-/// `POST /edge/accounts/password`: an officer changes their password at the edge, which HQ
-/// makes (HQ holds the accounts; the next sync brings the new hash to every edge of the post).
-#[derive(Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OfficerPasswordChange {
-    /// The officer's account id, posted at the edge's post at HQ.
-    #[schema(min_length = 1, max_length = 64)]
-    pub officer: String,
-    /// The password the officer signed in with.
-    #[schema(min_length = 1, max_length = 1024)]
-    pub current_password: String,
-    /// The new one.
-    #[schema(min_length = 1, max_length = 1024)]
-    pub new_password: String,
-}
-
-impl std::fmt::Debug for OfficerPasswordChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OfficerPasswordChange")
-            .field("officer", &self.officer)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A void made at an edge, forwarded after its movement.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

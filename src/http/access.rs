@@ -186,18 +186,6 @@ pub const RULES: &[Rule] = &[
         Who::Edge,
         "the edge's post, per item",
     ),
-    rule(
-        "POST",
-        "/edge/travellers/search",
-        Who::Edge,
-        "for an officer posted at the edge's post",
-    ),
-    rule(
-        "POST",
-        "/edge/accounts/password",
-        Who::Edge,
-        "for an officer posted at the edge's post",
-    ),
     rule("GET", "/edge/status", ANY_USER, "at an edge"),
 ];
 

@@ -10,10 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{ApiJson, ApiQuery, ClientInfo};
 use crate::app::AppState;
-use crate::domain::edge::{
-    ForwardedAnswer, ForwardedBatch, OfficerPasswordChange, OfficerSearch, SyncPackage,
-};
-use crate::domain::poe::PoeCode;
+use crate::domain::edge::{ForwardedAnswer, ForwardedBatch, SyncPackage};
 use crate::domain::validation::ValidationErrors;
 use crate::error::{Error, Result};
 use crate::service::Caller;
@@ -126,21 +123,8 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<CreateEdge>,
 ) -> Result<HttpResponse> {
-    let poe = PoeCode::parse(&body.poe).map_err(|e| {
-        let mut errors = ValidationErrors::default();
-        errors.extend_prefixed("poe", e);
-        errors
-    })?;
-    if body.label.chars().count() > 200 {
-        return Err(ValidationErrors::one("label", "must be at most 200 characters").into());
-    }
-    let c = service::register(
-        &state.ctx,
-        caller.actor(),
-        poe,
-        body.label.trim().to_owned(),
-    )
-    .await?;
+    let (poe, label) = super::poe_systems::machine_at_post(&body.poe, &body.label)?;
+    let c = service::register(&state.ctx, caller.actor(), poe, label).await?;
     Ok(HttpResponse::Created().json(EdgeCredentials {
         id: c.id,
         client_id: c.client_id,
@@ -205,45 +189,6 @@ pub async fn forward(
     ApiJson(batch): ApiJson<ForwardedBatch>,
 ) -> Result<web::Json<ForwardedAnswer>> {
     Ok(web::Json(service::receive(&state.ctx, &edge, batch).await?))
-}
-
-/// An officer at an edge searches HQ's records, through the edge (which merges them with the
-/// post's own): the officer must be an active immigration or police account posted at the
-/// edge's post; the search is audited at HQ under the officer's name, with the edge's address.
-#[utoipa::path(post, operation_id = "edge_search_travellers", path = "/api/v1/edge/travellers/search", tag = "edges", request_body = OfficerSearch, security(("bearer" = [])),
-    responses((status = 200, body = super::travellers::SearchResult),
-        (status = 403, description = "The officer is not an active immigration or police account posted at the edge's post", body = super::error::Problem),
-        (status = 422, body = super::error::Problem)))]
-pub async fn search(
-    state: web::Data<AppState>,
-    edge: EdgeCaller,
-    ApiJson(body): ApiJson<OfficerSearch>,
-) -> Result<web::Json<super::travellers::SearchResult>> {
-    let found = service::search_for(&state.ctx, &edge, body).await?;
-    Ok(web::Json(super::travellers::SearchResult::of(found)))
-}
-
-/// What became of a password change made for an officer at an edge.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PasswordChanged {
-    /// The account.
-    pub officer: String,
-}
-
-/// An officer at an edge changes their password, which HQ makes (HQ's policy; the account's
-/// sessions at HQ end; the next sync brings the new hash to the edge).
-#[utoipa::path(post, operation_id = "edge_change_password", path = "/api/v1/edge/accounts/password", tag = "edges", request_body = OfficerPasswordChange, security(("bearer" = [])),
-    responses((status = 200, body = PasswordChanged),
-        (status = 403, description = "The officer is not an active account posted at the edge's post", body = super::error::Problem),
-        (status = 422, description = "`current_password` is wrong, or `new_password` breaks the policy", body = super::error::Problem)))]
-pub async fn change_password(
-    state: web::Data<AppState>,
-    edge: EdgeCaller,
-    ApiJson(body): ApiJson<OfficerPasswordChange>,
-) -> Result<web::Json<PasswordChanged>> {
-    let officer = body.officer.clone();
-    service::change_password_for(&state.ctx, &edge, body).await?;
-    Ok(web::Json(PasswordChanged { officer }))
 }
 
 /// A movement HQ refused, kept at the edge for an admin.

@@ -138,8 +138,6 @@ api_routes! {
     delete "/edges/{id}" => edges::delete,
     get "/edge/sync" => edges::sync,
     post "/edge/movements" => edges::forward,
-    post "/edge/travellers/search" => edges::search,
-    post "/edge/accounts/password" => edges::change_password,
     get "/edge/status" => edges::status,
 }
 

@@ -88,6 +88,22 @@ impl From<PoeSystemRow> for PoeSystemView {
     }
 }
 
+/// The post and label of a machine credential asked for (a POE system's, an edge's): a POE
+/// code, and a label of at most 200 characters (trimmed).
+pub fn machine_at_post(poe: &str, label: &str) -> Result<(PoeCode, String), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let poe = PoeCode::parse(poe)
+        .map_err(|e| errors.extend_prefixed("poe", e))
+        .ok();
+    if label.chars().count() > 200 {
+        errors.push("label", "must be at most 200 characters");
+    }
+    match poe {
+        Some(poe) if errors.is_empty() => Ok((poe, label.trim().to_owned())),
+        _ => Err(errors),
+    }
+}
+
 /// Registered POE systems.
 #[utoipa::path(get, operation_id = "list_poe_systems", path = "/api/v1/poe-systems", tag = "poe-systems", security(("bearer" = [])),
     responses((status = 200, body = PoeSystemList)))]
@@ -106,21 +122,8 @@ pub async fn create(
     caller: Caller,
     ApiJson(body): ApiJson<CreatePoeSystem>,
 ) -> Result<HttpResponse> {
-    let poe = PoeCode::parse(&body.poe).map_err(|e| {
-        let mut errors = ValidationErrors::default();
-        errors.extend_prefixed("poe", e);
-        errors
-    })?;
-    if body.label.chars().count() > 200 {
-        return Err(ValidationErrors::one("label", "must be at most 200 characters").into());
-    }
-    let creds = service::register(
-        &state.ctx,
-        caller.actor(),
-        poe,
-        body.label.trim().to_owned(),
-    )
-    .await?;
+    let (poe, label) = machine_at_post(&body.poe, &body.label)?;
+    let creds = service::register(&state.ctx, caller.actor(), poe, label).await?;
     Ok(HttpResponse::Created().json(PoeSystemCredentials::from(creds)))
 }
 

@@ -10,13 +10,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::movements::{self, Given, GivenHit, ItemOutcome, Sender};
 use super::{Caller, Client, Context};
+use crate::auth::IssuedTokens;
 use crate::auth::principal::Identity;
 use crate::auth::tokens::{ClientCredential, secret_hash};
-use crate::auth::{IssuedTokens, Principal};
 use crate::domain::audit::{Actor, AuditEvent};
 use crate::domain::edge::{
     ForwardedAnswer, ForwardedBatch, ForwardedHit, ForwardedMovement, ForwardedResult,
-    ForwardedVoid, OfficerPasswordChange, OfficerSearch, SyncPackage, SyncedAccount, SyncedAlert,
+    ForwardedVoid, SyncPackage, SyncedAccount, SyncedAlert,
 };
 use crate::domain::movement::{MovementInput, NewMovement, Rules, VoidReason};
 use crate::domain::poe::PoeCode;
@@ -26,7 +26,7 @@ use crate::domain::user::{Postings, Role, RoleSet};
 use crate::domain::validation::{ValidationErrors, from_json_value};
 use crate::domain::watchlist::{Action, Category};
 use crate::error::{Error, Result};
-use crate::hq::{Hq, HqError};
+use crate::hq::{Hq, HqError, OfficerSession};
 use crate::store::edges::EdgeRow;
 use crate::store::movements::MovementRow;
 use crate::store::users::UserRow;
@@ -532,76 +532,57 @@ async fn receive_void(
     Ok(result(if voided { "voided" } else { "duplicate" }, None))
 }
 
-/// The officer an edge acts for, as a caller at HQ: an active account posted at the edge's
-/// post, holding a role that works at posts (403 otherwise). Audit entries it makes name the
-/// officer, with the edge's address.
-async fn acting_officer(ctx: &Context, edge: &EdgeCaller, officer: String) -> Result<Caller> {
-    let user = ctx
-        .read(move |c| Ok(store::users::by_id(c, &officer)?))
-        .await?
-        .filter(|u| u.active && belongs_at(u, &edge.poe))
-        .ok_or_else(|| {
-            Error::Forbidden(format!(
-                "officer: not an active account posted at {} at HQ",
-                edge.poe
-            ))
-        })?;
-    let bad = || Error::internal(format!("account {} has bad roles or postings", user.id));
-    let principal = Principal {
-        roles: RoleSet::from_storage(&user.roles).ok_or_else(bad)?,
-        postings: Postings::from_storage(&user.poes).ok_or_else(bad)?,
-        identity: Identity::User {
-            id: user.id.clone(),
-            username: user.username.clone(),
-            session_id: format!("edge:{}", edge.id),
-        },
-    };
-    Ok(Caller {
-        principal,
-        client: edge.client.clone(),
-    })
-}
-
-/// An officer at an edge searches HQ's records (the edge merges them with its own): the same
-/// rules, the same audit entry as a search at HQ, under the officer's name.
-pub async fn search_for(
+/// At an edge, after an officer signed in here: signs them in at HQ too, with what they typed
+/// (nothing is kept but HQ's tokens, in memory, for this session), within
+/// `edge.officer_timeout_ms`. Their HQ session is how the edge reads HQ's records and changes
+/// their password for them: the edge's own credential opens neither. HQ out of reach (or
+/// refusing): the session here works as ever, its searches marked partial.
+pub async fn sign_in_at_hq(
     ctx: &Context,
-    edge: &EdgeCaller,
-    search: OfficerSearch,
-) -> Result<Vec<super::travellers::History>> {
-    let caller = acting_officer(ctx, edge, search.officer).await?;
-    if !caller.principal.has_role(Role::Immigration) && !caller.principal.has_role(Role::Police) {
-        return Err(Error::Forbidden(
-            "officer: traveller searches are for immigration and police".to_owned(),
-        ));
+    session_id: &str,
+    username: &str,
+    password: &str,
+    otp: Option<&str>,
+) {
+    let Some(node) = ctx.edge.as_ref() else {
+        return;
+    };
+    match node.hq.sign_in(username, password, otp).await {
+        Ok(session) => {
+            node.officers.lock().await.insert(
+                session_id.to_owned(),
+                Arc::new(tokio::sync::Mutex::new(session)),
+            );
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, username, "edge: the officer could not be signed in at HQ too; HQ's records will not be shown in this session");
+        }
     }
-    let mut e = ValidationErrors::default();
-    let query = e.take("search", TravellerQuery::parse(&search.search));
-    let reason = e.take(
-        "search",
-        super::travellers::lookup_reason(&caller, search.search.reason.as_deref()),
-    );
-    let (Some(query), Some(reason), true) = (query, reason, e.is_empty()) else {
-        return Err(e.into());
-    };
-    super::travellers::search_here(ctx, &caller, query, reason).await
 }
 
-/// An officer at an edge changes their password, which HQ makes (with HQ's policy; the
-/// account's sessions at HQ end). The next sync brings the new hash to the edge.
-pub async fn change_password_for(
+/// At an edge, a session ended here: its HQ session is forgotten.
+pub async fn signed_out_here(ctx: &Context, session_id: &str) {
+    if let Some(node) = ctx.edge.as_ref() {
+        node.officers.lock().await.remove(session_id);
+    }
+}
+
+/// The caller's HQ session, if they have one.
+async fn officer_session(
     ctx: &Context,
-    edge: &EdgeCaller,
-    change: OfficerPasswordChange,
-) -> Result<()> {
-    let caller = acting_officer(ctx, edge, change.officer.clone()).await?;
-    super::sessions::change_password(ctx, &caller, &change.current_password, &change.new_password)
-        .await
+    caller: &Caller,
+) -> Option<Arc<tokio::sync::Mutex<OfficerSession>>> {
+    let node = ctx.edge.as_ref()?;
+    let Identity::User { session_id, .. } = &caller.principal.identity else {
+        return None;
+    };
+    node.officers.lock().await.get(session_id).cloned()
 }
 
-/// At an edge: HQ's answer to an officer's search (the JSON of `POST /travellers/search`), or
-/// `None` when HQ cannot be asked or does not answer within `edge.officer_timeout_ms` (the
-/// officer then sees the post's own records, marked partial).
+/// At an edge: HQ's answer to an officer's search (the JSON of `POST /travellers/search`),
+/// asked in the officer's own HQ session, or `None` when there is none, HQ cannot be reached,
+/// or it does not answer within `edge.officer_timeout_ms` (the officer then sees the post's
+/// own records, marked partial).
 pub async fn search_at_hq(
     ctx: &Context,
     caller: &Caller,
@@ -609,14 +590,14 @@ pub async fn search_at_hq(
     reason: Option<String>,
 ) -> Option<serde_json::Value> {
     let node = ctx.edge.as_ref()?;
-    let Identity::User { id, .. } = &caller.principal.identity else {
+    let Some(session) = officer_session(ctx, caller).await else {
+        tracing::info!(
+            "edge: the officer has no HQ session (signed in while HQ was away); answering with this post's records only"
+        );
         return None;
     };
-    let search = OfficerSearch {
-        officer: id.clone(),
-        search: query.to_input(reason),
-    };
-    match node.hq.search(&search).await {
+    let mut session = session.lock().await;
+    match node.hq.search(&mut session, &query.to_input(reason)).await {
         Ok(answer) => Some(answer),
         Err(e) => {
             tracing::warn!(error = %e, "edge: HQ did not answer a traveller search; answering with this post's records only");
@@ -625,9 +606,10 @@ pub async fn search_at_hq(
     }
 }
 
-/// At an edge: a signed-in officer's password change, made at HQ first (HQ holds the
-/// accounts: a change made here alone would be undone by the next sync). HQ's refusal is the
-/// officer's (422); HQ out of reach is a 503 (the password stays as it is).
+/// At an edge: a signed-in officer's password change, made at HQ first, in their HQ session
+/// (HQ holds the accounts: a change made here alone would be undone by the next sync). HQ's
+/// refusal is the officer's (422); no HQ session, or HQ out of reach, is a 503 (the password
+/// stays as it is everywhere).
 pub async fn change_password_at_hq(
     ctx: &Context,
     caller: &Caller,
@@ -637,25 +619,30 @@ pub async fn change_password_at_hq(
     let Some(node) = ctx.edge.as_ref() else {
         return Ok(());
     };
-    let Identity::User { id, .. } = &caller.principal.identity else {
-        return Ok(());
+    let unavailable = |why: &str| Error::Busy {
+        detail: format!(
+            "a password is changed at HQ, and {why}: sign in again while HQ can be reached, then change it"
+        ),
+        retry_after_secs: 60,
     };
-    let change = OfficerPasswordChange {
-        officer: id.clone(),
-        current_password: current_password.to_owned(),
-        new_password: new_password.to_owned(),
+    let Some(session) = officer_session(ctx, caller).await else {
+        return Err(unavailable(
+            "this session was opened while HQ was out of reach",
+        ));
     };
-    match node.hq.change_password(&change).await {
+    let mut session = session.lock().await;
+    match node
+        .hq
+        .change_password(&mut session, current_password, new_password)
+        .await
+    {
         Ok(()) => Ok(()),
         Err(HqError::Status(422, detail)) => {
             Err(ValidationErrors::one("new_password", format!("HQ refused it: {detail}")).into())
         }
         Err(e) => {
             tracing::warn!(error = %e, "edge: a password change could not be made at HQ");
-            Err(Error::Busy {
-                detail: "a password is changed at HQ, which this post cannot reach now: try again when the link is back".to_owned(),
-                retry_after_secs: 60,
-            })
+            Err(unavailable("HQ could not make it now"))
         }
     }
 }
@@ -703,6 +690,8 @@ pub struct EdgeNode {
     /// The link to HQ.
     pub hq: Hq,
     post: std::sync::RwLock<Option<PoeCode>>,
+    /// The officers' HQ sessions, by the id of their session here.
+    officers: tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<OfficerSession>>>>,
 }
 
 impl EdgeNode {
@@ -716,6 +705,7 @@ impl EdgeNode {
         Ok(Arc::new(Self {
             hq,
             post: std::sync::RwLock::new(post),
+            officers: tokio::sync::Mutex::new(HashMap::new()),
         }))
     }
 

@@ -297,6 +297,8 @@ pub async fn login(
     }
     forgive();
     tracing::info!(username = %user.username, session_id = %session_id, "signed in");
+    // At an edge, the officer's own HQ session too (a no-op at HQ).
+    super::edges::sign_in_at_hq(ctx, &session_id, &user.username, password, otp).await;
     let principal = principal_of_user(&user, session_id)?;
     Ok(IssuedTokens {
         access_token: auth.access_token_for(&principal, user_id)?,
@@ -487,6 +489,7 @@ pub async fn logout_session(ctx: &Context, caller: &Caller) -> Result<()> {
             "POE systems have no session".to_owned(),
         ));
     };
+    super::edges::signed_out_here(ctx, session_id).await;
     let (session_id, actor) = (session_id.clone(), caller.actor());
     let now = crate::domain::time::now();
     ctx.write(move |c| {

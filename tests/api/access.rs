@@ -62,8 +62,6 @@ struct Ctx {
     police: String,
     vehicle_movement: String,
     spare_user: String,
-    /// The account id of the immigration officer at MSU (an edge there acts for them).
-    officer_at_msu: String,
     counter: std::cell::Cell<u32>,
 }
 
@@ -147,18 +145,7 @@ async fn setup(app: &TestApp) -> Ctx {
         )
         .await
         .expect(201);
-    let users = app.get("/api/v1/users", Some(&admin)).await.expect(200);
-    let officer_at_msu = users.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "immigration-msu")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     Ctx {
-        officer_at_msu,
         tokens,
         admin,
         immigration,
@@ -267,30 +254,6 @@ async fn request(app: &TestApp, ctx: &Ctx, rule: &Rule) -> (String, Option<Value
                 "recorded_at": minutes_ago(1), "movement": fresh_movement("MSU")
             }]})),
         ),
-        ("POST", "/edge/travellers/search") => (
-            p("/edge/travellers/search"),
-            Some(json!({"officer": ctx.officer_at_msu, "search": {
-                "issuing_state": "ZAF", "document_number": "CAR1", "reason": "access matrix"}})),
-        ),
-        // An officer of its own: the change ends the account's sessions.
-        ("POST", "/edge/accounts/password") => {
-            let u = app
-                .post(
-                    "/api/v1/users",
-                    Some(&ctx.admin),
-                    &json!({"username": format!("matrix-pw-{n}"), "password": OFFICER_PASSWORD,
-                        "roles": ["immigration"], "poes": ["MSU"]}),
-                )
-                .await
-                .expect(201);
-            (
-                p("/edge/accounts/password"),
-                Some(
-                    json!({"officer": u.body["id"], "current_password": OFFICER_PASSWORD,
-                    "new_password": "Another-long-passphrase-9"}),
-                ),
-            )
-        }
         ("PATCH", "/poes/{code}") => (p("/poes/MSU"), Some(json!({"automated": true}))),
         ("POST", "/movements") => (p("/movements"), Some(fresh_movement("MSU"))),
         ("GET", "/movements") => (p("/movements?poe=MSU"), None),

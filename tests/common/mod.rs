@@ -9,6 +9,7 @@
     reason = "each test binary uses a part of these helpers; a panic is a test failure"
 )]
 
+pub mod browser;
 pub mod postgres;
 
 use std::io::{Read, Write};

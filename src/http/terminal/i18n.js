@@ -182,7 +182,7 @@
     search_do: 'Search',
     search_need: 'Give issuing state and document number, or surname and date of birth.',
     search_none: 'Nothing found.',
-    search_partial: 'HQ cannot be reached: only this post\'s own records are shown.',
+    search_partial: 'HQ\'s records could not be read (HQ out of reach, or you signed in while it was: sign in again once it is back): only this post\'s own records are shown.',
     search_doc: (state, number, name) => `${state} ${number} — ${name}`,
 
     key_direction: 'entry / exit',
@@ -368,7 +368,7 @@
     search_do: 'Batla',
     search_need: 'Fana ka naha e fanileng le nomoro ea tokomane, kapa fane le letsatsi la tsoalo.',
     search_none: 'Ha ho letho le fumanoeng.',
-    search_partial: 'Ntlo-kholo ha e fumanehe: ho bontšoa lirekoto tsa sethala sena feela.',
+    search_partial: 'Lirekoto tsa ntlo-kholo ha lia baloa (ntlo-kholo ha e fumanehe, kapa u kene ha e ne e sa fumanehe: kena hape ha e se e fumaneha): ho bontšoa lirekoto tsa sethala sena feela.',
     search_doc: (state, number, name) => `${state} ${number} — ${name}`,
 
     key_direction: 'ho kena / ho tsoa',
