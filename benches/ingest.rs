@@ -612,7 +612,7 @@ async fn run_singles(o: &Options, dir: &std::path::Path, report: &mut Report) {
         let group = (
             s.ingest.group_commit_max,
             s.ingest.group_commit_wait_ms,
-            s.ingest.group_commit_writers,
+            s.ingest.writers(),
         );
         let app = Application::build(s).await.unwrap();
         let base = format!("http://127.0.0.1:{}", app.port());

@@ -346,8 +346,21 @@ pub struct IngestSettings {
     pub group_commit_max: usize,
     /// How long a group waits for more single posts after its first, in milliseconds.
     pub group_commit_wait_ms: u64,
-    /// Writers recording groups at once (each a connection while it writes).
+    /// Writers recording groups at once (each a connection while it writes); 0 = one per CPU
+    /// core, at most 4 ([`IngestSettings::writers`]).
     pub group_commit_writers: usize,
+}
+
+impl IngestSettings {
+    /// The group-commit writers to run: as configured, or with 0 one per CPU core, at most 4.
+    /// Every recording transaction extends the one audit chain, so writers beyond the cores
+    /// only wait for each other and split the posts into smaller groups (BENCHMARKS.md).
+    pub fn writers(&self) -> usize {
+        match self.group_commit_writers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4)),
+            n => n,
+        }
+    }
 }
 
 /// Log output format.
@@ -617,8 +630,11 @@ impl Settings {
         if self.ingest.group_commit_wait_ms > 1000 {
             return invalid("ingest.group_commit_wait_ms", "must be at most 1000");
         }
-        if !(1..=64).contains(&self.ingest.group_commit_writers) {
-            return invalid("ingest.group_commit_writers", "must be between 1 and 64");
+        if self.ingest.group_commit_writers > 64 {
+            return invalid(
+                "ingest.group_commit_writers",
+                "must be between 0 (one per CPU core) and 64",
+            );
         }
         Ok(())
     }
@@ -691,6 +707,17 @@ mod tests {
         assert_eq!(s.database.effective_url(), "sqlite://./data/crossings.db");
         assert_eq!(s.server.bind, "127.0.0.1:8080");
         assert_eq!(s.auth.lockout_threshold, 5);
+    }
+
+    #[test]
+    fn group_commit_writers_default_to_one_per_core_at_most_four() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.ingest.group_commit_writers, 0);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert_eq!(s.ingest.writers(), cores.clamp(1, 4));
+        let s = load(&[("CROSSINGS__INGEST__GROUP_COMMIT_WRITERS", "6")]).unwrap();
+        assert_eq!(s.ingest.writers(), 6);
+        assert!(load(&[("CROSSINGS__INGEST__GROUP_COMMIT_WRITERS", "65")]).is_err());
     }
 
     #[test]

@@ -60,9 +60,10 @@ impl GroupCommit {
         };
         // Room for a few groups a writer: beyond that, a post waits for room (backpressure)
         // instead of the queue growing without bound.
-        let (queue, rx) = mpsc::sync_channel(window.max * settings.group_commit_writers * 4);
+        let writers = settings.writers();
+        let (queue, rx) = mpsc::sync_channel(window.max * writers * 4);
         let rx = Arc::new(Mutex::new(rx));
-        for n in 0..settings.group_commit_writers.max(1) {
+        for n in 0..writers {
             let (rx, ctx) = (rx.clone(), ctx.clone());
             std::thread::Builder::new()
                 .name(format!("group-commit-{n}"))
