@@ -550,10 +550,20 @@ impl Settings {
             return invalid("movements.max_page_size", "must be between 1 and 500");
         }
         if self.edge.enabled() {
-            if !(self.edge.hq_url.starts_with("http://")
-                || self.edge.hq_url.starts_with("https://"))
-            {
-                return invalid("edge.hq_url", "must start with http:// or https://");
+            let hq = self.edge.hq_url.trim();
+            // The edge sends its secret and officers' passwords to HQ: in clear text only to
+            // this machine (a local proxy, a test).
+            let this_machine = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                .iter()
+                .any(|local| {
+                    hq.strip_prefix(local)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+                });
+            if !(hq.starts_with("https://") || this_machine) {
+                return invalid(
+                    "edge.hq_url",
+                    "must start with https:// (the edge sends its secret and officers' passwords to HQ); http:// only to this machine",
+                );
             }
             if self.edge.client_id.trim().is_empty()
                 || secrecy::ExposeSecret::expose_secret(&self.edge.client_secret).is_empty()
@@ -707,6 +717,28 @@ mod tests {
         assert_eq!(s.database.effective_url(), "sqlite://./data/crossings.db");
         assert_eq!(s.server.bind, "127.0.0.1:8080");
         assert_eq!(s.auth.lockout_threshold, 5);
+    }
+
+    #[test]
+    fn an_edge_talks_to_hq_over_https_or_only_to_this_machine() {
+        let edge = |url: &str| {
+            load(&[
+                ("CROSSINGS__EDGE__HQ_URL", url),
+                ("CROSSINGS__EDGE__CLIENT_ID", "edge-snp-1"),
+                ("CROSSINGS__EDGE__CLIENT_SECRET", "secret"),
+            ])
+        };
+        assert!(edge("https://hq.example.ls").is_ok());
+        assert!(edge("http://127.0.0.1:8080").is_ok());
+        assert!(edge("http://localhost:8080/").is_ok());
+        for url in [
+            "http://hq.example.ls",
+            "http://127.0.0.1.attacker.example",
+            "ftp://hq",
+        ] {
+            let err = edge(url).unwrap_err().to_string();
+            assert!(err.contains("edge.hq_url"), "{url}: {err}");
+        }
     }
 
     #[test]

@@ -66,8 +66,8 @@ pub enum FromHq {
     NotAnEdge,
     /// HQ's answer (the JSON of `POST /travellers/search`), to merge with the post's records.
     Answered(serde_json::Value),
-    /// HQ could not be asked, or did not answer in time: the answer is the post's records
-    /// only.
+    /// HQ could not be asked (no HQ session for the caller, HQ out of reach) or did not
+    /// answer in time: the answer is the post's records only.
     Unanswered,
 }
 
@@ -155,7 +155,7 @@ pub async fn search(
 }
 
 /// [`search`] in this node's own records.
-pub async fn search_here(
+async fn search_here(
     ctx: &Context,
     caller: &Caller,
     query: TravellerQuery,
