@@ -17,13 +17,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::load::{arg, load_year};
-use common::{BenchDb, ms, percentile, settings, user_token};
+use common::{BenchDb, ms, percentile, settings, sign_in, user_token};
 use crossings::domain::audit::Actor;
 use crossings::startup::Application;
 use crossings::store::counts;
 use crossings::synthetic::Generator;
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -86,23 +86,7 @@ async fn run() {
         .unwrap();
 
     let client = reqwest::Client::new();
-    let login = |user: &'static str, password: &'static str| {
-        let client = client.clone();
-        let base = base.clone();
-        async move {
-            let v: Value = client
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"username": user, "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v["access_token"].as_str().unwrap().to_owned()
-        }
-    };
-    let admin = login("admin", "bench-admin-password").await;
+    let admin = sign_in(&client, &base, "admin", "bench-admin-password").await;
     let analyst = user_token(&client, &base, &admin, "bench-analyst", "analyst", "*").await;
     let officer = user_token(&client, &base, &admin, "bench-officer", "immigration", "*").await;
     let before = answers(&client, &base, &analyst).await;

@@ -22,11 +22,11 @@ use std::time::Instant;
 
 use chrono::NaiveDateTime;
 use common::load::{arg, load_year};
-use common::{BenchDb, ms, percentile, settings};
+use common::{BenchDb, ms, percentile, settings, sign_in};
 use crossings::startup::Application;
 use crossings::store::schema::movements;
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Untimed requests before each question's timed runs.
 const WARM_UP: usize = 5;
@@ -190,16 +190,7 @@ async fn run() {
     println!("{total} movements, {counters} counter rows");
 
     let client = reqwest::Client::new();
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": "bench-admin-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["access_token"].as_str().unwrap().to_owned();
+    let token = sign_in(&client, &base, "admin", "bench-admin-password").await;
 
     println!();
     println!(

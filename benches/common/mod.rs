@@ -120,23 +120,7 @@ pub async fn user_token(
         .send()
         .await
         .unwrap();
-    let login = |password: &'static str| {
-        let client = client.clone();
-        let url = format!("{base}/api/v1/auth/login");
-        let username = username.to_owned();
-        async move {
-            let v: Value = client
-                .post(url)
-                .json(&json!({"username": username, "password": password}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            v["access_token"].as_str().unwrap().to_owned()
-        }
-    };
+    let login = |password: &'static str| sign_in(client, base, username, password);
     let restricted = login("bench-initial-password").await;
     let r = client
         .post(format!("{base}/api/v1/auth/password"))
@@ -147,4 +131,23 @@ pub async fn user_token(
         .unwrap();
     assert_eq!(r.status().as_u16(), 204);
     login("Maseru-bridge-night-shift-2026").await
+}
+
+/// Signs `username` in with `password`: the access token.
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    let v: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
 }
