@@ -1177,16 +1177,10 @@ async fn a_travellers_history_at_the_edge_merges_hqs_and_says_partial_when_hq_is
     .await;
     assert_eq!(s, 401, "an edge's token is no user's: {refused}");
 
-    // HQ away: the post's own records, marked partial, answered without waiting long.
+    // HQ away: the post's own records, marked partial.
     w.hq.stop();
-    let started = Instant::now();
     let (s, h) = history(token.clone()).await;
     assert_eq!(s, 200, "{h}");
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "the edge answered alone after {:?}",
-        started.elapsed()
-    );
     assert_eq!(h["partial"], true, "{h}");
     assert_eq!(
         ids(&h),
@@ -1244,8 +1238,8 @@ async fn a_password_changed_at_the_edge_is_made_at_hq_and_refused_while_hq_is_aw
             .0,
         401
     );
-    // Syncs later, the edge still takes the new password (HQ's hash of it came down).
-    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    // After a sync, the edge still takes the new password (HQ's hash of it came down).
+    synced_since(&w.client, &edge, &token, chrono::Utc::now()).await;
     let (s, again) = login(&w.client, &edge.base(), "thabo", renewed).await;
     assert_eq!(s, 200, "{again}");
     let token = again["access_token"].as_str().unwrap().to_owned();
